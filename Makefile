@@ -1,0 +1,48 @@
+# Every target bootstraps .venv first (python3 -m venv + requirements.txt + mplib editable).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8888
+
+.PHONY: lab test unit execute figures bench gpu-check sync clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+## make lab: JupyterLab on notebooks/ (HOST=0.0.0.0 to listen beyond this machine)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT)
+
+## make test: unit tests, every notebook under nbval (quick mode), pairing, browser test
+test: $(STAMP)
+	MPLIB_MODE=quick $(BIN)/python -m pytest
+
+## make unit: the fast part only (no notebook execution, no browser)
+unit: $(STAMP)
+	MPLIB_MODE=quick $(BIN)/python -m pytest tests -m "not browser"
+
+## make execute: sync .py -> .ipynb and store the outputs of one clean quick-mode run
+execute: $(STAMP)
+	MPLIB_MODE=quick $(BIN)/python tools/execute_notebooks.py $(NB)
+
+## make sync: pair the .py twins and notebooks without executing
+sync: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/*.ipynb
+
+figures: $(STAMP)
+	MPLIB_MODE=quick $(BIN)/python -m mplib.figures
+
+bench: $(STAMP)
+	MPLIB_MODE=quick $(BIN)/python benchmarks/run.py
+
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/gpu_check.py
+
+clean:
+	rm -rf build .pytest_cache

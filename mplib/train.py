@@ -1,0 +1,189 @@
+"""One small training loop for every chapter: ``fit`` and ``evaluate``.
+
+The whole data set is moved to the device once (the sets here are small) and batches are
+cut with a random permutation, which is as fast as a hand-written loop and much faster
+than a DataLoader for tensors already in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from . import runtime
+
+LOSSES = {
+    "cross_entropy": nn.functional.cross_entropy,
+    "mse": nn.functional.mse_loss,
+    "bce": nn.functional.binary_cross_entropy_with_logits,
+}
+
+
+@dataclass
+class History:
+    """Per-epoch records of a :func:`fit` run."""
+
+    epoch: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    test_accuracy: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def last(self) -> dict:
+        return {k: v[-1] for k, v in vars(self).items() if isinstance(v, list) and v}
+
+    def __repr__(self) -> str:
+        parts = [f"{len(self.epoch)} epochs in {self.seconds:.1f} s"]
+        parts += [f"{k} {v:.4g}" for k, v in self.last().items() if k != "epoch"]
+        return "History(" + ", ".join(parts) + ")"
+
+
+def _as_pair(data, argname):
+    """Accept a Split (its train part), or an (X, y) pair of tensors with equal length."""
+    if hasattr(data, "X_train"):
+        return data.X_train, data.y_train
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError(f"{argname} must be a Split or a pair (X, y) of tensors")
+    X, y = data
+    if not (torch.is_tensor(X) and torch.is_tensor(y)):
+        raise TypeError(f"{argname} must hold tensors, got {type(X).__name__}, {type(y).__name__}")
+    if len(X) != len(y):
+        raise ValueError(f"{argname}: X and y must have the same length, got {len(X)} and {len(y)}")
+    if len(X) == 0:
+        raise ValueError(f"{argname} is empty")
+    return X, y
+
+
+def _resolve_loss(loss):
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be a callable or one of {tuple(LOSSES)}, got {loss!r}")
+        return LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"loss must be callable, got {type(loss).__name__}")
+    return loss
+
+
+def _positive_int(value, name):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data, loss="cross_entropy", *, batch_size: int = 1024,
+             device=None) -> dict:
+    """Mean loss over ``data`` and, when the targets are class labels, accuracy."""
+    X, y = _as_pair(data, "data")
+    loss_fn = _resolve_loss(loss)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total, correct, classify = 0.0, 0, False
+    for i in range(0, len(X), batch_size):
+        xb, yb = X[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
+        out = model(xb)
+        total += float(loss_fn(out, yb)) * len(xb)
+        # Accuracy only makes sense for logits (N, classes) against integer labels (N,).
+        classify = (torch.is_tensor(out) and out.dim() == 2 and yb.dim() == 1
+                    and yb.dtype == torch.long)
+        if classify:
+            correct += int((out.argmax(1) == yb).sum())
+    model.train(was_training)
+    result = {"loss": total / len(X)}
+    if classify:
+        result["accuracy"] = correct / len(X)
+    return result
+
+
+def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: float = 1e-3,
+        batch_size: int = 128, optimizer: str | torch.optim.Optimizer = "adam",
+        weight_decay: float = 0.0, clip: float | None = None, test=None, device=None,
+        progress: bool = True, live_plot: bool = False, seed: int | None = 0) -> History:
+    """Train ``model`` on ``data`` for ``epochs`` epochs; return a :class:`History`.
+
+    data      a Split (its train part is used, its test part evaluated each epoch) or (X, y).
+    loss      a name in ``LOSSES`` or any callable ``loss(model_output, y)``.
+    clip      if given, rescale the gradient to norm at most ``clip`` (§4.3) before each step.
+    test      an (X, y) pair to evaluate after each epoch; defaults to the Split's test part.
+    device    defaults to ``runtime.device()``; model and data are moved there once, whole.
+    """
+    X, y = _as_pair(data, "data")
+    if test is None and hasattr(data, "X_test"):
+        test = data.test
+    if test is not None:
+        _as_pair(test, "test")
+    _positive_int(epochs, "epochs")
+    _positive_int(batch_size, "batch_size")
+    if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if clip is not None and not (clip > 0):
+        raise ValueError(f"clip must be a positive number or None, got {clip!r}")
+    loss_fn = _resolve_loss(loss)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters")
+    device = torch.device(device) if device is not None else runtime.device()
+    model.to(device)
+    X, y = X.to(device), y.to(device)
+    if isinstance(optimizer, torch.optim.Optimizer):
+        opt = optimizer
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    elif optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    else:
+        raise ValueError(f"optimizer must be 'adam', 'sgd' or a torch optimizer, got {optimizer!r}")
+    g = torch.Generator(device="cpu")
+    if seed is not None:
+        g.manual_seed(seed)
+
+    history, plot = History(), None
+    if live_plot:
+        from .plot import LiveLoss
+        plot = LiveLoss()
+    bar = _progress(epochs, progress)
+    start = time.perf_counter()
+    n = len(X)
+    model.train()
+    for epoch in range(1, epochs + 1):
+        order = torch.randperm(n, generator=g).to(device)
+        running = torch.zeros((), device=device)
+        for i in range(0, n, batch_size):
+            idx = order[i:i + batch_size]
+            out = model(X[idx])
+            batch_loss = loss_fn(out, y[idx])
+            opt.zero_grad(set_to_none=True)
+            batch_loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(params, clip)
+            opt.step()
+            running += batch_loss.detach() * len(idx)
+        history.epoch.append(epoch)
+        history.train_loss.append(float(running) / n)  # one sync per epoch, not per batch
+        if test is not None:
+            scores = evaluate(model, test, loss_fn, device=device)
+            history.test_loss.append(scores["loss"])
+            if "accuracy" in scores:
+                history.test_accuracy.append(scores["accuracy"])
+            model.train()
+        if bar is not None:
+            bar.set_postfix({k: f"{v:.4g}" for k, v in history.last().items() if k != "epoch"})
+            bar.update(1)
+        if plot is not None:
+            plot.update(history)
+    history.seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def _progress(total, enabled):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"training on {runtime.device().type}", unit="epoch")

@@ -1,0 +1,48 @@
+"""A single neuron y = σ(w·x + b): the small widget notebook 00 uses to check widgets work."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+
+from .view import FigureWidget
+
+ACTIVATIONS = {
+    "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
+    "tanh": np.tanh,
+    "relu": lambda a: np.maximum(a, 0.0),
+    "step": lambda a: (a >= 0).astype(float),
+}
+
+
+def neuron(x, w: float, b: float, activation: str = "sigmoid") -> np.ndarray:
+    """The output σ(w·x + b) of one neuron with one input, for every x."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+    return ACTIVATIONS[activation](w * np.asarray(x, dtype=float) + b)
+
+
+class NeuronWidget(FigureWidget):
+    """Sliders for w and b, a menu for σ; the curve σ(w·x + b) updates in place."""
+
+    def __init__(self):
+        self.x = np.linspace(-5, 5, 401)
+        super().__init__({
+            "w": widgets.FloatSlider(value=1.0, min=-4, max=4, step=0.1, description="w"),
+            "b": widgets.FloatSlider(value=0.0, min=-4, max=4, step=0.1, description="b"),
+            "activation": widgets.Dropdown(options=list(ACTIVATIONS), value="sigmoid",
+                                           description="σ"),
+        }, figsize=(6, 2.8))
+
+    def build(self, fig):
+        ax = fig.add_subplot()
+        (self.line,) = ax.plot(self.x, neuron(self.x, 1.0, 0.0), lw=2)
+        self.threshold = ax.axvline(0.0, color="gray", ls="--", lw=1, label="w·x + b = 0")
+        ax.set(xlim=(-5, 5), ylim=(-1.1, 4.1), xlabel="x", ylabel="σ(w·x + b)")
+        ax.legend(loc="upper left")
+        fig.tight_layout()
+
+    def draw(self, w, b, activation):
+        self.line.set_ydata(neuron(self.x, w, b, activation))
+        crossing = -b / w if w != 0 else np.nan  # where the pre-activation changes sign
+        self.threshold.set_xdata([crossing, crossing])

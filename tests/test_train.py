@@ -1,0 +1,86 @@
+import pytest
+import torch
+from torch import nn
+
+from mplib import data, runtime, train
+
+
+def _linear():
+    runtime.seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+
+
+def test_fit_learns_digits_and_records_history():
+    digits = data.load("digits")
+    h = train.fit(_linear(), digits, "cross_entropy", epochs=8, lr=0.05, progress=False)
+    assert h.epoch == list(range(1, 9))
+    assert len(h.train_loss) == len(h.test_loss) == len(h.test_accuracy) == 8
+    assert h.train_loss[-1] < h.train_loss[0]
+    assert h.test_accuracy[-1] > 0.9
+    assert "epochs" in repr(h)
+
+
+def test_fit_is_repeatable_under_seed():
+    digits = data.load("digits")
+    a = train.fit(_linear(), digits, epochs=2, progress=False)
+    b = train.fit(_linear(), digits, epochs=2, progress=False)
+    assert a.train_loss == b.train_loss
+
+
+def test_fit_accepts_pair_and_callable_loss_for_regression():
+    runtime.seed(0)
+    X = torch.randn(256, 3)
+    y = X @ torch.tensor([[1.0], [-2.0], [0.5]])
+    model = nn.Linear(3, 1)
+    h = train.fit(model, (X, y), lambda out, t: ((out - t) ** 2).mean(), epochs=60, lr=0.05,
+                  progress=False)
+    assert h.train_loss[-1] < 1e-3
+    assert h.test_loss == []
+
+
+def test_gradient_clipping_bounds_the_step():
+    runtime.seed(0)
+    model = nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    X, y = torch.ones(1, 1), torch.full((1, 1), 1000.0)
+    train.fit(model, (X, y), "mse", epochs=1, batch_size=1, lr=1.0, optimizer="sgd", clip=0.5,
+              progress=False)
+    # the raw gradient is -2000; clipped to norm 0.5, one SGD step of lr 1 moves w by 0.5
+    assert model.weight.item() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"epochs": 0}, "epochs"),
+    ({"epochs": -3}, "epochs"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"lr": 0}, "lr"),
+    ({"clip": -1.0}, "clip"),
+    ({"optimizer": "rmsprop"}, "optimizer"),
+    ({"loss": "hinge"}, "loss"),
+])
+def test_fit_bad_arguments_name_themselves(kwargs, word):
+    X, y = torch.randn(8, 2), torch.randint(0, 2, (8,))
+    kwargs = {"loss": "cross_entropy", **kwargs}
+    with pytest.raises(ValueError, match=word):
+        train.fit(nn.Linear(2, 2), (X, y), progress=False, **kwargs)
+
+
+def test_fit_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="data: X and y must have the same length"):
+        train.fit(nn.Linear(2, 2), (torch.randn(8, 2), torch.zeros(7, dtype=torch.long)),
+                  progress=False)
+    with pytest.raises(ValueError, match="data must be a Split or a pair"):
+        train.fit(nn.Linear(2, 2), torch.randn(8, 2), progress=False)
+    with pytest.raises(TypeError, match="loss must be callable"):
+        train.fit(nn.Linear(2, 2), (torch.randn(8, 2), torch.zeros(8, dtype=torch.long)),
+                  loss=3, progress=False)
+
+
+def test_evaluate_accuracy():
+    model = nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))
+    X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    y = torch.tensor([0, 1, 1])
+    assert train.evaluate(model, (X, y))["accuracy"] == pytest.approx(2 / 3)

@@ -1,0 +1,68 @@
+"""The widget pattern, tested headlessly: set a control's value, see the picture change."""
+
+import numpy as np
+import pytest
+
+from mplib.widgets import FigureWidget
+from mplib.widgets.neuron import NeuronWidget, neuron
+
+
+def test_neuron_compute():
+    x = np.array([-1.0, 0.0, 1.0])
+    np.testing.assert_allclose(neuron(x, 2.0, 0.0), 1 / (1 + np.exp(-2 * x)))
+    np.testing.assert_allclose(neuron(x, 1.0, -0.5, "relu"), [0, 0, 0.5])
+    with pytest.raises(ValueError, match="activation"):
+        neuron(x, 1.0, 0.0, "swish")
+
+
+def test_neuron_widget_updates_picture_on_change():
+    w = NeuronWidget()
+    first, renders = w.image.value, w.renders
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    w.controls["w"].value = 3.0
+    assert w.renders == renders + 1 and w.image.value != first
+    np.testing.assert_allclose(w.line.get_ydata(), neuron(w.x, 3.0, 0.0))
+    w.controls["activation"].value = "relu"
+    np.testing.assert_allclose(w.line.get_ydata(), neuron(w.x, 3.0, 0.0, "relu"))
+
+
+def test_mimebundle_has_widget_and_static_picture():
+    bundle = NeuronWidget()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["image/png"]
+
+
+class Broken(FigureWidget):
+    def __init__(self):
+        import ipywidgets as widgets
+        super().__init__({"k": widgets.IntSlider(value=1, min=-3, max=3)})
+
+    def build(self, fig):
+        self.ax = fig.add_subplot()
+
+    def draw(self, k):
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        if k == 3:
+            raise RuntimeError("boom")
+
+
+def test_errors_are_shown_in_the_widget_not_raised():
+    w = Broken()
+    before = w.image.value
+    w.controls["k"].value = -2
+    assert isinstance(w.error, ValueError)
+    assert "k must be &gt;= 0, got -2" in w.message.value
+    assert w.image.value == before  # the last good picture stays
+    w.controls["k"].value = 3
+    assert "RuntimeError" in w.message.value and "Traceback" in w.message.value
+    w.controls["k"].value = 2
+    assert w.error is None and w.message.value == ""
+
+
+def test_controls_required():
+    class Empty(FigureWidget):
+        pass
+
+    with pytest.raises(ValueError, match="controls"):
+        Empty({})
