@@ -5,7 +5,7 @@
 The .py file is the source we edit; this writes NN_name.ipynb with the outputs of a fresh
 kernel run (quick mode unless MPLIB_MODE says otherwise), without widget state (GitHub would
 refuse partial state, and the PNG fallback each widget carries shows instead), and prints the
-wall time and peak memory of each run.
+wall time, the kernel's CPU time and the kernel's peak memory of each run.
 """
 
 from __future__ import annotations
@@ -22,30 +22,40 @@ ROOT = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def build(py: Path, timeout: int = 600) -> float:
+PROBE = ("import resource as _r; _u = _r.getrusage(_r.RUSAGE_SELF); "
+         "print(_u.ru_maxrss, _u.ru_utime + _u.ru_stime)")
+
+
+def build(py: Path, timeout: int = 600) -> dict:
+    """Execute the twin of ``py`` into NN_name.ipynb; return wall time, kernel CPU and memory."""
     nb = jupytext.read(py)
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             store_widget_state=False,
                             resources={"metadata": {"path": str(py.parent)}})
+    # A last cell, removed before saving, reads the kernel's own peak memory and CPU time.
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    probe = nb.cells.pop()
+    peak_kb, cpu = probe.outputs[0]["text"].split()
     nb.metadata.pop("widgets", None)
     out = py.with_suffix(".ipynb")
     nbformat.write(nb, out)
     # Re-write the twin from the notebook so both carry the same header (kernelspec, formats).
     jupytext.write(nbformat.read(out, as_version=4), py, fmt="py:percent")
-    return seconds
+    return {"wall_s": seconds, "kernel_cpu_s": float(cpu), "peak_mb": int(peak_kb) / 1024}
 
 
 def main(argv):
     paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9]*.py"))
     for py in paths:
         py = py.with_suffix(".py").resolve()
-        seconds = build(py)
-        print(f"{py.name}: executed in {seconds:.1f} s")
+        m = build(py)
+        print(f"{py.name}: executed in {m['wall_s']:.1f} s wall, kernel CPU {m['kernel_cpu_s']:.1f} s,"
+              f" kernel peak memory {m['peak_mb']:.0f} MB")
 
 
 if __name__ == "__main__":
