@@ -26,27 +26,35 @@ PROBE = ("import resource as _r; _u = _r.getrusage(_r.RUSAGE_SELF); "
          "print(_u.ru_maxrss, _u.ru_utime + _u.ru_stime)")
 
 
+def run(nb, workdir: Path, timeout: int = 600) -> dict:
+    """Execute ``nb`` in place in a fresh kernel; return wall time, kernel CPU and peak memory."""
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            store_widget_state=False,
+                            resources={"metadata": {"path": str(workdir)}})
+    # A last cell, removed afterwards, reads the kernel's own peak memory and CPU time.
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        seconds = time.perf_counter() - start
+        probe = nb.cells.pop()
+    peak_kb, cpu = probe.outputs[0]["text"].split()
+    return {"wall_s": seconds, "kernel_cpu_s": float(cpu), "peak_mb": int(peak_kb) / 1024}
+
+
 def build(py: Path, timeout: int = 600) -> dict:
     """Execute the twin of ``py`` into NN_name.ipynb; return wall time, kernel CPU and memory."""
     nb = jupytext.read(py)
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            store_widget_state=False,
-                            resources={"metadata": {"path": str(py.parent)}})
-    # A last cell, removed before saving, reads the kernel's own peak memory and CPU time.
-    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
-    start = time.perf_counter()
-    client.execute()
-    seconds = time.perf_counter() - start
-    probe = nb.cells.pop()
-    peak_kb, cpu = probe.outputs[0]["text"].split()
+    metrics = run(nb, py.parent, timeout)
     nb.metadata.pop("widgets", None)
     out = py.with_suffix(".ipynb")
     nbformat.write(nb, out)
     # Re-write the twin from the notebook so both carry the same header (kernelspec, formats).
     jupytext.write(nbformat.read(out, as_version=4), py, fmt="py:percent")
-    return {"wall_s": seconds, "kernel_cpu_s": float(cpu), "peak_mb": int(peak_kb) / 1024}
+    return metrics
 
 
 def main(argv):
