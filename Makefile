@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
+NOTEBOOK_DIR ?= notebooks
+LAB_ARGS ?=
+# Jupyter refuses to start as root unless told; containers often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test unit execute figures bench gpu-check sync clean
 
@@ -17,7 +21,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## make lab: JupyterLab on notebooks/ (HOST=0.0.0.0 to listen beyond this machine)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(NOTEBOOK_DIR) --ServerApp.ip=$(HOST) \
+		--ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: unit tests, every notebook under nbval (quick mode), pairing, browser test
 test: $(STAMP)

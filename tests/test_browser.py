@@ -4,7 +4,7 @@ For every notebook: open it, run all cells, check that no cell shows a traceback
 widget view renders with its picture, and that moving the first slider of each widget
 changes the picture. A screenshot of each notebook lands in build/screenshots/.
 
-The server gets a temporary copy of notebooks/ (autosave never touches the committed files),
+The server is started with `make lab` (the README's command) on a temporary copy of notebooks/ (autosave never touches the committed files),
 its own settings folder (no news pop-up, no virtual scrolling that would hide cells) and a
 random token on 127.0.0.1. Both the server and the browser are stopped even on failure.
 """
@@ -18,7 +18,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -75,11 +74,11 @@ def lab(tmp_path_factory):
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
     log = open(tmp / "server.log", "w")
+    # Started through `make lab`, the README's command, so this test is its proof too.
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--ServerApp.open_browser=False"],
+        ["make", "-s", "-C", str(ROOT), "lab", "HOST=127.0.0.1", f"PORT={port}",
+         f"NOTEBOOK_DIR={root}",
+         f"LAB_ARGS=--no-browser --IdentityProvider.token={token}"],
         stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
