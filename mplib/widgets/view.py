@@ -47,6 +47,8 @@ class FigureWidget:
         self.renders = 0
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
+            if hasattr(getattr(control, "style", None), "description_width"):
+                control.style.description_width = "initial"  # labels in full, not "degree se..."
         rows = list(self.controls.values())
         grid = widgets.GridBox(rows, layout=widgets.Layout(
             grid_template_columns=f"repeat({columns}, minmax(0, 1fr))", grid_gap="2px 12px"))
