@@ -53,6 +53,17 @@ def seed(n: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(n)
 
 
+def prefer_one_thread() -> None:
+    """On a CPU, let PyTorch use one thread (``torch.get_num_threads()`` tells the old number).
+
+    The models of these notebooks are tiny: one thread trains them as fast as several, and
+    many times faster on a shared machine (Binder, CI, a busy laptop), where threads that wait
+    for each other waste more time than they save. On a GPU nothing changes.
+    """
+    if device().type == "cpu":
+        torch.set_num_threads(1)
+
+
 def describe() -> str:
     """The line that :func:`summary` prints: device, mode, and how to change the mode."""
     dev = device()

@@ -75,3 +75,13 @@ def test_timer_measures():
     with runtime.Timer() as t:
         sum(range(10000))
     assert t.seconds > 0
+
+
+def test_prefer_one_thread_on_cpu(monkeypatch):
+    monkeypatch.setattr(runtime, "device", lambda: torch.device("cpu"))
+    before = torch.get_num_threads()
+    try:
+        assert runtime.prefer_one_thread() is None
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
