@@ -1,0 +1,153 @@
+"""One hidden layer approximates a continuous function: g(x) = Σᵢ vᵢ σ(wᵢx + bᵢ) (§1.5).
+
+The theorem says that good wᵢ, bᵢ, vᵢ exist; it does not say how to find them. Here they are
+found fast and deterministically: the hidden weights are *random features* (unit i switches
+at a random point cᵢ of [0, 1] with a random slope wᵢ, so bᵢ = −wᵢcᵢ), and only the output
+weights v are fitted, by linear least squares (a closed form; a tiny ridge term 1e-9·‖v‖²
+keeps it stable when two units are nearly the same). The first N of a fixed
+pool of features are used, so g for N + 1 units extends g for N units.
+
+Everything is on the unit interval I₁ = [0, 1] (m = 1), as in the theorem's Iₘ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+ACTIVATIONS = {
+    "sigmoid": lambda a: 0.5 * (1.0 + np.tanh(0.5 * a)),  # = 1/(1+e^-a), without overflow
+    "tanh": np.tanh,
+    "relu": lambda a: np.maximum(a, 0.0),
+    "step": lambda a: (a > 0).astype(float),
+}
+
+TARGETS = {
+    "sine": lambda x: np.sin(2 * np.pi * 2 * x),
+    "bump": lambda x: np.exp(-((x - 0.5) ** 2) / (2 * 0.08 ** 2)),
+    "|x − 0.4|": lambda x: np.abs(x - 0.4),
+    "wiggle": lambda x: np.sin(12 * x) * x + 0.3 * np.cos(30 * x ** 2),
+    "jump (not continuous)": lambda x: (x > 0.5).astype(float),
+}
+
+POOL = 200          # hidden units available (N is at most this)
+FIT_POINTS = 400    # where v is fitted
+EVAL_POINTS = 2001  # where the sup error is measured (a finer grid)
+RIDGE = 1e-9       # a whisper of ridge keeps nearly collinear units from exploding v
+
+
+@functools.cache
+def _controller():
+    try:  # threadpoolctl comes with scikit-learn
+        from threadpoolctl import ThreadpoolController
+        return ThreadpoolController()
+    except ImportError:  # pragma: no cover
+        return None
+
+
+def _one_blas_thread():
+    """These matrices are small: several BLAS threads only fight over the cores (on a busy
+    2-core machine a 2 ms fit took seconds), so the fits run on one thread."""
+    c = _controller()
+    return c.limit(limits=1, user_api="blas") if c is not None else contextlib.nullcontext()
+
+
+def _check(activation=None, target=None, N=None):
+    if activation is not None and activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+    if target is not None and not callable(target) and target not in TARGETS:
+        raise ValueError(f"target must be a callable or one of {tuple(TARGETS)}, got {target!r}")
+    if N is not None and (not isinstance(N, (int, np.integer)) or isinstance(N, bool)
+                          or not 1 <= N <= POOL):
+        raise ValueError(f"N must be an integer between 1 and {POOL}, got {N!r}")
+
+
+def random_features(N: int, seed: int = 0):
+    """w (N,), b (N,): slopes of random sign and size in [5, 60), switch points cᵢ in [0, 1]."""
+    _check(N=N)
+    rng = np.random.default_rng(seed)
+    sign = rng.choice([-1.0, 1.0], POOL)
+    w = sign * rng.uniform(5.0, 60.0, POOL)
+    c = rng.uniform(0.0, 1.0, POOL)
+    return w[:N], -w[:N] * c[:N]
+
+
+def hidden(x, w, b, activation: str) -> np.ndarray:
+    """The hidden layer σ(wᵢx + bᵢ) for every x (rows) and unit i (columns)."""
+    _check(activation=activation)
+    x = np.asarray(x, dtype=float).reshape(-1, 1)
+    return ACTIVATIONS[activation](x * w + b)
+
+
+def g(x, v, w, b, activation: str) -> np.ndarray:
+    """g(x) = Σᵢ vᵢ σ(wᵢx + bᵢ)."""
+    return hidden(x, w, b, activation) @ v
+
+
+@dataclass
+class Fit:
+    N: int
+    activation: str
+    w: np.ndarray
+    b: np.ndarray
+    v: np.ndarray
+    x: np.ndarray        # the evaluation grid on [0, 1]
+    f: np.ndarray        # f on the grid
+    g: np.ndarray        # g on the grid
+    sup_error: float     # max |f − g| on the grid
+
+
+def target_function(target):
+    _check(target=target)
+    return target if callable(target) else TARGETS[target]
+
+
+def _nested_least_squares(H, y, Ns, ridge=RIDGE):
+    """For each N in Ns, v minimising ‖H[:, :N] v − y‖² + ridge·‖v‖².
+
+    One QR factorisation of [H; √ridge·I] serves every N: the leading N columns of Q and the
+    leading N×N block of R factorise the problem restricted to the first N units.
+    """
+    from scipy.linalg import solve_triangular
+
+    P = H.shape[1]
+    with _one_blas_thread():
+        Q, R = np.linalg.qr(np.vstack([H, np.sqrt(ridge) * np.eye(P)]))
+        z = Q.T @ np.concatenate([y, np.zeros(P)])
+        return [solve_triangular(R[:N, :N], z[:N]) for N in Ns]
+
+
+def fit(target="sine", N: int = 10, activation: str = "sigmoid", *, seed: int = 0) -> Fit:
+    """Random wᵢ, bᵢ, then v by least squares on a grid; the sup error on a finer grid."""
+    _check(activation, target, N)
+    f = target_function(target)
+    w, b = random_features(N, seed)
+    xs = np.linspace(0.0, 1.0, FIT_POINTS)
+    (v,) = _nested_least_squares(hidden(xs, w, b, activation), f(xs), [N])
+    x = np.linspace(0.0, 1.0, EVAL_POINTS)
+    with _one_blas_thread():
+        fx, gx = f(x), g(x, v, w, b, activation)
+    return Fit(N, activation, w, b, v, x, fx, gx, float(np.abs(fx - gx).max()))
+
+
+def error_curve(target="sine", activation: str = "sigmoid", Ns=None, *, seed: int = 0):
+    """Sup error of the fitted g for each N in ``Ns`` (default 1..100): (Ns, errors).
+
+    Same numbers as ``fit(target, N, activation).sup_error`` for each N, computed at once.
+    """
+    _check(activation, target)
+    Ns = np.arange(1, 101) if Ns is None else np.asarray(Ns, dtype=int)
+    for N in Ns:
+        _check(N=int(N))
+    f = target_function(target)
+    w, b = random_features(int(Ns.max()), seed)
+    xs = np.linspace(0.0, 1.0, FIT_POINTS)
+    vs = _nested_least_squares(hidden(xs, w, b, activation), f(xs), Ns)
+    x = np.linspace(0.0, 1.0, EVAL_POINTS)
+    Hx, fx = hidden(x, w, b, activation), f(x)
+    with _one_blas_thread():
+        errors = np.array([np.abs(fx - Hx[:, :N] @ v).max() for N, v in zip(Ns, vs)])
+    return Ns, errors

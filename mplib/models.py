@@ -1,0 +1,55 @@
+"""Models more than one chapter uses.
+
+* :func:`mlp`: the multi-layer perceptron of §1.1, ŷ = W_k σ(W_{k-1} ⋯ σ(W_1 x)), for images
+  (it starts by flattening them). Chapter 1 trains it on the digits; chapter 2 compares its
+  CNN against it ("the chapter 1 MLP").
+* ``DIGITS_MLP_HIDDEN``: the hidden sizes chapter 1 uses on the 8×8 digits, (128,): one
+  hidden layer of 128 units, 64·128 + 128 + 128·10 + 10 = 9 610 parameters.
+* ``MNIST_MLP_HIDDEN``: the hidden sizes chapter 1 uses on 28×28 MNIST in full mode.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+DIGITS_MLP_HIDDEN = (128,)
+MNIST_MLP_HIDDEN = (512, 256)
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+
+
+def _positive_int(value, name):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def mlp(in_features: int, hidden, out_features: int, activation: str = "relu",
+        *, dropout: float = 0.0) -> nn.Sequential:
+    """Flatten, then Linear → σ (→ Dropout) for each size in ``hidden``, then a Linear output.
+
+    The output layer has no activation: it returns logits (use cross-entropy on them).
+    ``hidden`` is a sequence of sizes, e.g. ``DIGITS_MLP_HIDDEN``; ``()`` gives a linear model.
+    """
+    _positive_int(in_features, "in_features")
+    _positive_int(out_features, "out_features")
+    if isinstance(hidden, int) and not isinstance(hidden, bool):
+        hidden = (hidden,)
+    try:
+        hidden = tuple(hidden)
+    except TypeError:
+        raise TypeError(f"hidden must be a sequence of layer sizes, got {hidden!r}") from None
+    for k, h in enumerate(hidden):
+        _positive_int(h, f"hidden[{k}]")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = in_features
+    for h in hidden:
+        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)

@@ -1,0 +1,183 @@
+"""Perceptron convergence widget (§1.1): watch θ ← θ + η (y − ŷ) x̃ step by step.
+
+``perceptron_demo`` (pure compute, tested without UI) makes the data, runs the whole
+trajectory with a given step function and computes Novikoff's bound. The widget calls it only
+when a data setting (data set, margin, seed, η) changes; the step slider just indexes into the
+stored trajectory, so moving it (or pressing Play) is cheap.
+
+The run starts from a small random θ₀ (drawn from the data seed), not from 0: from θ₀ = 0 the
+learning rate would only rescale θ and change nothing visible. The bound shown is therefore
+(R/γ)² + 2‖θ₀‖/(ηγ) (see :func:`mplib.perceptron.novikoff_bound`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import data as mpdata
+from ..perceptron import (Bound, Trajectory, augment, novikoff_bound, perceptron_step,
+                          train_perceptron)
+from ..plot import COLORS
+from .view import FigureWidget
+
+DATASETS = ("blobs", "xor")
+OFFSET = np.array([1.0, 0.5])  # moves the blobs off the origin, so the bias has to be learned
+
+
+@dataclass
+class Demo:
+    X: np.ndarray
+    y: np.ndarray
+    theta0: np.ndarray
+    trajectory: Trajectory
+    bound: Bound
+
+
+def perceptron_demo(kind: str = "blobs", margin: float = 0.3, seed: int = 0, eta: float = 1.0,
+                    *, step=perceptron_step, n: int = 60, epochs: int = 12) -> Demo:
+    """Data of the given kind, the whole perceptron trajectory from a random θ₀, the bound."""
+    if kind not in DATASETS:
+        raise ValueError(f"kind must be one of {DATASETS}, got {kind!r}")
+    if kind == "blobs":
+        X, y = mpdata.blobs(n, margin=margin, seed=seed)
+        X = X.numpy().astype(float) + OFFSET
+    else:
+        X, y = mpdata.xor(n, noise=0.15, seed=seed)
+        X = X.numpy().astype(float)
+    y = y.numpy()
+    theta0 = 0.5 * np.random.default_rng(seed).standard_normal(X.shape[1] + 1)
+    trajectory = train_perceptron(X, y, eta, epochs, step=step, theta0=theta0)
+    bound = novikoff_bound(X, y, theta0=theta0, eta=eta)
+    return Demo(X, y, theta0, trajectory, bound)
+
+
+def misclassified(theta, X, y) -> np.ndarray:
+    """Boolean mask of the points that 1{θᵀx̃ > 0} gets wrong."""
+    return (augment(X) @ np.asarray(theta, dtype=float) > 0).astype(int) != np.asarray(y)
+
+
+class PerceptronWidget(FigureWidget):
+    """Step slider (with Play), η, margin, data set, seed; points, boundary, mistakes, bound."""
+
+    N, EPOCHS = 60, 12
+    LIM = (-1.6, 2.8)
+
+    def __init__(self, step=perceptron_step):
+        if not callable(step):
+            raise TypeError(f"step must be callable, got {type(step).__name__}")
+        self.step = step
+        self._key = None
+        T = self.N * self.EPOCHS
+        slider = widgets.IntSlider(value=20, min=0, max=T, step=1, description="step t",
+                                   continuous_update=True)
+        super().__init__({
+            "t": slider,
+            "eta": widgets.FloatLogSlider(value=10 ** -0.5, base=10, min=-2, max=1, step=0.1,
+                                          description="η"),
+            "margin": widgets.FloatSlider(value=0.1, min=0.05, max=1.5, step=0.05,
+                                          description="margin"),
+            "kind": widgets.Dropdown(options=DATASETS, value="blobs", description="data"),
+            "seed": widgets.IntSlider(value=0, min=0, max=9, description="data seed"),
+        }, figsize=(8.4, 3.5))
+        self.play = widgets.Play(value=slider.value, min=0, max=T, step=2, interval=60,
+                                 description="play")
+        widgets.jslink((self.play, "value"), (slider, "value"))
+        self.box.children = (self.box.children[0], widgets.HBox([self.play]),
+                             *self.box.children[1:])
+
+    def build(self, fig):
+        self.ax, self.ax_m = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
+        ax = self.ax
+        g = np.linspace(*self.LIM, 120)
+        self.grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+        from matplotlib.colors import ListedColormap
+
+        self.region = ax.imshow(np.zeros((120, 120)), extent=(*self.LIM, *self.LIM), origin="lower",
+                                cmap=ListedColormap([COLORS[0], COLORS[1]]), vmin=0, vmax=1,
+                                alpha=0.15, interpolation="nearest")
+        self.points = [ax.scatter([], [], s=16, color=COLORS[c], label=f"y = {c}", zorder=3)
+                       for c in (0, 1)]
+        self.wrong = ax.scatter([], [], s=80, facecolors="none", edgecolors="k", linewidths=1.4,
+                                label="misclassified", zorder=4)
+        self.current = ax.scatter([], [], s=160, marker="*", color=COLORS[3], edgecolors="k",
+                                  label="visited at step t", zorder=5)
+        (self.line,) = ax.plot([], [], "k-", lw=1.5)
+        ax.set(xlim=self.LIM, ylim=self.LIM, xlabel="x₁", ylabel="x₂", aspect="equal")
+        ax.legend(loc="lower left", fontsize=7, ncol=2)
+        m = self.ax_m
+        epochs = np.arange(1, self.EPOCHS + 1)
+        (self.per_epoch,) = m.plot(epochs, np.zeros(self.EPOCHS), "o-", label="mistakes in epoch")
+        (self.cumulative,) = m.plot([0], [0], "-", color=COLORS[2], label="total mistakes so far")
+        self.bound_line = m.axhline(1, color=COLORS[1], ls="--", label="Novikoff bound")
+        self.bound0_line = m.axhline(1, color=COLORS[1], ls=":", label="(R/γ)²")
+        self.now = m.axvline(1, color="gray", lw=1)
+        m.set_yscale("symlog", linthresh=1)
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+        m.yaxis.set_major_locator(FixedLocator([0, 1, 10, 100, 1000, 10000, 100000]))
+        m.yaxis.set_minor_locator(NullLocator())
+        m.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # no mathtext: fast
+        m.set_xticks(range(1, self.EPOCHS + 1, 2))
+        m.set(xlim=(0.5, self.EPOCHS + 0.5), xlabel="epoch", ylabel="mistakes")
+        m.legend(loc="upper right", fontsize=7)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25)
+
+    def draw(self, t, eta, margin, kind, seed):
+        key = (eta, margin, kind, seed)
+        if key != self._key:
+            self.demo = perceptron_demo(kind, margin, seed, eta, step=self.step, n=self.N,
+                                        epochs=self.EPOCHS)
+            self._key = key
+            X, y = self.demo.X, self.demo.y
+            for c in (0, 1):
+                self.points[c].set_offsets(X[y == c])
+            self.per_epoch.set_ydata(self.demo.trajectory.mistakes_per_epoch)
+            b = self.demo.bound
+            self.bound_line.set_visible(np.isfinite(b.bound))
+            self.bound0_line.set_visible(np.isfinite(b.bound))
+            if np.isfinite(b.bound):
+                self.bound_line.set_ydata([b.bound, b.bound])
+                self.bound_line.set_label(f"bound from θ₀: (R/γ)² + 2‖θ₀‖/(ηγ) = {b.bound:.0f}")
+                plain = (b.R / b.gamma) ** 2
+                self.bound0_line.set_ydata([plain, plain])
+                self.bound0_line.set_label(f"(R/γ)² = {plain:.0f} (the bound from θ₀ = 0)")
+            top = max(b.bound if np.isfinite(b.bound) else 0,
+                      self.demo.trajectory.total_mistakes, 10)
+            self.ax_m.set_ylim(0, top * 60)  # room above the bound for the legend
+            self.ax_m.legend(loc="upper right", fontsize=7)
+        d = self.demo
+        theta = d.trajectory.thetas[t]
+        self.region.set_data((augment(self.grid) @ theta > 0).reshape(120, 120).astype(float))
+        wrong = misclassified(theta, d.X, d.y)
+        self.wrong.set_offsets(d.X[wrong] if wrong.any() else np.empty((0, 2)))
+        if t > 0:
+            self.current.set_offsets(d.X[d.trajectory.order[t - 1]][None])
+        else:
+            self.current.set_offsets(np.empty((0, 2)))
+        self.line.set_data(*_line(theta, self.LIM))
+        n = len(d.X)
+        cum = np.concatenate([[0], np.cumsum(d.trajectory.mistake_at_step[:t])])
+        self.cumulative.set_data(np.arange(t + 1) / n + 0.5, cum)
+        self.now.set_xdata([t / n + 0.5] * 2)
+        epoch = (t - 1) // n + 1 if t else 0
+        b = d.bound
+        gamma = f"γ = {b.gamma:.3f}, R = {b.R:.2f}" if b.gamma > 0 else "not separable: no bound"
+        self.ax.set_title(f"step {t} (epoch {epoch}): {int(wrong.sum())} misclassified")
+        self.ax_m.set_title(
+            f"{d.trajectory.total_mistakes} mistakes in {self.EPOCHS} epochs; {gamma}", fontsize=9)
+
+
+def _line(theta, lim):
+    """Two far-apart points on θ₁x₁ + θ₂x₂ + θ₃ = 0 (empty if w = 0)."""
+    w, b = theta[:2], theta[2]
+    norm2 = float(w @ w)
+    if norm2 < 1e-12:
+        return [], []
+    p0 = -b * w / norm2
+    u = np.array([-w[1], w[0]]) / np.sqrt(norm2)
+    s = np.array([-20.0, 20.0])
+    pts = p0 + s[:, None] * u
+    return pts[:, 0], pts[:, 1]

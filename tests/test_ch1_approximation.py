@@ -1,0 +1,80 @@
+"""§1.5: mplib.approximation (compute) and the universal approximation widget (headless)."""
+
+import numpy as np
+import pytest
+import torch
+
+from mplib import approximation as ua
+from mplib.widgets.approximation import ApproximationWidget
+
+
+def test_g_is_a_one_hidden_layer_network():
+    w, b = ua.random_features(7, seed=1)
+    v = np.random.default_rng(0).standard_normal(7)
+    x = np.linspace(0, 1, 11)
+    net = torch.nn.Sequential(torch.nn.Linear(1, 7), torch.nn.Sigmoid(),
+                              torch.nn.Linear(7, 1, bias=False)).double()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor(w)[:, None])
+        net[0].bias.copy_(torch.tensor(b))
+        net[2].weight.copy_(torch.tensor(v)[None])
+        expected = net(torch.tensor(x)[:, None])[:, 0].numpy()
+    np.testing.assert_allclose(ua.g(x, v, w, b, "sigmoid"), expected, rtol=1e-12)
+
+
+def test_least_squares_is_optimal():
+    """v satisfies the (ridge) normal equations on the fitting grid."""
+    r = ua.fit("bump", 12, "tanh")
+    xs = np.linspace(0, 1, ua.FIT_POINTS)
+    H = ua.hidden(xs, r.w, r.b, "tanh")
+    grad = H.T @ (H @ r.v - ua.TARGETS["bump"](xs)) + ua.RIDGE * r.v
+    np.testing.assert_allclose(grad, 0, atol=1e-6)
+
+
+@pytest.mark.parametrize("activation", list(ua.ACTIVATIONS))
+def test_error_shrinks_with_N_for_continuous_f(activation):
+    Ns, e = ua.error_curve("|x − 0.4|", activation, [1, 100])
+    assert e[1] < 0.2 * e[0]
+    assert ua.fit("sine", 100, "sigmoid").sup_error < 0.01
+
+
+def test_error_curve_matches_fit_and_jump_stays():
+    Ns, e = ua.error_curve("wiggle", "relu", [3, 17, 40])
+    for N, err in zip(Ns, e):
+        assert err == pytest.approx(ua.fit("wiggle", int(N), "relu").sup_error, rel=1e-6)
+    # f not continuous: the sup error cannot go below half the jump
+    assert ua.error_curve("jump (not continuous)", "sigmoid", [100])[1][0] > 0.45
+
+
+def test_nested_features_and_determinism():
+    w5, b5 = ua.random_features(5)
+    w9, b9 = ua.random_features(9)
+    np.testing.assert_array_equal(w9[:5], w5)
+    assert ua.fit("sine", 9).sup_error == ua.fit("sine", 9).sup_error
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="activation"):
+        ua.fit("sine", 5, "swish")
+    with pytest.raises(ValueError, match="target"):
+        ua.fit("cosine", 5)
+    with pytest.raises(ValueError, match="N"):
+        ua.fit("sine", 0)
+    with pytest.raises(ValueError, match="N"):
+        ua.random_features(ua.POOL + 1)
+    assert ua.fit(lambda x: x ** 2, 10).sup_error < 0.05  # any callable f
+
+
+def test_widget_headless():
+    w = ApproximationWidget()
+    assert list(w.controls)[0] == "N" and w.error is None
+    first, err5 = w.image.value, w.fit.sup_error
+    w.controls["N"].value = 60
+    assert w.image.value != first and w.fit.N == 60 and w.fit.sup_error < err5
+    np.testing.assert_allclose(w.g_line.get_ydata(), w.fit.g)
+    assert w.n_point.get_xdata()[0] == 60
+    w.controls["activation"].value = "step"
+    assert w.fit.activation == "step"
+    w.controls["target"].value = "bump"
+    np.testing.assert_allclose(w.f_line.get_ydata(), ua.TARGETS["bump"](w.fit.x))
+    assert ("bump", "step") in w._curves

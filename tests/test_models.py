@@ -1,0 +1,59 @@
+"""mplib.models: the chapter 1 MLP that chapter 2 compares against."""
+
+import pytest
+import torch
+from torch import nn
+
+from mplib import data, models, train
+
+
+def test_mlp_shapes_and_layers():
+    m = models.mlp(64, models.DIGITS_MLP_HIDDEN, 10)
+    assert isinstance(m, nn.Sequential) and isinstance(m[0], nn.Flatten)
+    assert m(torch.zeros(5, 1, 8, 8)).shape == (5, 10)
+    linears = [layer for layer in m if isinstance(layer, nn.Linear)]
+    assert [(l.in_features, l.out_features) for l in linears] == [(64, 128), (128, 10)]
+    assert sum(p.numel() for p in m.parameters()) == 64 * 128 + 128 + 128 * 10 + 10
+    assert isinstance(m[2], nn.ReLU)
+
+
+def test_mlp_options():
+    m = models.mlp(784, (32, 16), 3, "tanh", dropout=0.2)
+    assert sum(isinstance(l, nn.Tanh) for l in m) == 2
+    assert sum(isinstance(l, nn.Dropout) for l in m) == 2
+    assert m(torch.zeros(2, 1, 28, 28)).shape == (2, 3)
+    linear = models.mlp(4, (), 2)
+    assert len(linear) == 2 and isinstance(linear[1], nn.Linear)
+    assert models.mlp(4, 7, 2)[1].out_features == 7
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(in_features=0, hidden=(4,), out_features=2), "in_features"),
+    (dict(in_features=4, hidden=(4, -1), out_features=2), r"hidden\[1\]"),
+    (dict(in_features=4, hidden=(4,), out_features=2.5), "out_features"),
+    (dict(in_features=4, hidden=(4,), out_features=2, activation="swish"), "activation"),
+    (dict(in_features=4, hidden=(4,), out_features=2, dropout=1.0), "dropout"),
+])
+def test_mlp_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        models.mlp(**kwargs)
+    with pytest.raises(TypeError, match="hidden"):
+        models.mlp(4, None, 2)
+
+
+def test_full_mode_configuration_trains_one_tiny_epoch():
+    """The full-mode model (MNIST sizes) constructs and runs through train.fit."""
+    torch.manual_seed(0)
+    X = torch.rand(64, 1, 28, 28)
+    y = torch.randint(0, 10, (64,))
+    m = models.mlp(784, models.MNIST_MLP_HIDDEN, 10, dropout=0.2)
+    h = train.fit(m, (X, y), epochs=1, lr=1e-3, test=(X, y), progress=False, device="cpu")
+    assert len(h.test_accuracy) == 1
+
+
+def test_digits_mlp_learns_quickly():
+    d = data.load("digits")
+    torch.manual_seed(0)
+    m = models.mlp(64, models.DIGITS_MLP_HIDDEN, 10)
+    h = train.fit(m, d, epochs=5, lr=3e-3, progress=False, device="cpu")
+    assert h.test_accuracy[-1] > 0.85
