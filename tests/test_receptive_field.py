@@ -1,0 +1,146 @@
+"""mplib.receptive_field (§2.2): the recurrence against autograd, and the widget headlessly."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from mplib.receptive_field import (Layer, build_stack, footprint, input_gradient,
+                                   layers_from_module, output_size, receptive_field, stack)
+
+
+@st.composite
+def layer_stacks(draw, padded=False):
+    """Random stacks; padded ones keep stride and dilation 1 so every footprint is contiguous
+    (then clipping it at the border keeps its bounding box exact)."""
+    layers = []
+    for _ in range(draw(st.integers(1, 4))):
+        if padded:
+            layers.append(Layer(draw(st.integers(1, 4)), padding=draw(st.integers(0, 2))))
+        elif draw(st.booleans()):
+            p = draw(st.integers(2, 3))
+            layers.append(Layer(p, p, kind="maxpool"))
+        else:
+            layers.append(Layer(draw(st.integers(1, 4)), draw(st.integers(1, 3)),
+                                draw(st.integers(1, 3))))
+    return layers
+
+
+def _exact_box(layers, n, u):
+    """Walk unit u back layer by layer, clipping to each layer's extent (padding is not input):
+    the first and one-past-last input pixel it reaches along one axis, or (None, None)."""
+    sizes = output_size(layers, n)
+    lo = hi = u
+    for layer, size in zip(reversed(layers), reversed(sizes[:-1])):
+        lo = max(lo * layer.stride - layer.padding, 0)
+        hi = min(hi * layer.stride - layer.padding + layer.effective_kernel - 1, size - 1)
+        if lo > hi:
+            return None, None
+    return lo, hi + 1
+
+
+def _box(mask):
+    rows, cols = np.nonzero(mask)
+    return rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.booleans().flatmap(layer_stacks), st.data())
+def test_recurrence_matches_autograd_footprint(layers, data):
+    n = 40
+    try:
+        sizes = output_size(layers, n)
+    except ValueError:
+        return
+    i = data.draw(st.integers(0, sizes[-1] - 1))
+    j = data.draw(st.integers(0, sizes[-1] - 1))
+    model = build_stack(layers, channels=1, probe=True).double()
+    grad = input_gradient(model, torch.ones(1, 1, n, n, dtype=torch.float64), (i, j))
+    rows, cols = footprint(layers, (i, j))
+    expected = _exact_box(layers, n, i) + _exact_box(layers, n, j)
+    if None in expected:  # the unit sees only padding
+        assert grad.abs().max() == 0
+    else:
+        assert _box(grad.numpy() > 0) == expected
+    if all(layer.padding == 0 for layer in layers):  # nothing clipped: exactly the recurrence
+        assert expected == (rows.start, rows.stop, cols.start, cols.stop)
+    # the size itself: r_ℓ = r_{ℓ−1} + (k̂_ℓ − 1)·Π_{i<ℓ} s_i
+    r, J = 1, 1
+    for layer in layers:
+        r, J = r + (layer.effective_kernel - 1) * J, J * layer.stride
+    assert receptive_field(layers)[-1].size == r and rows.stop - rows.start == r
+
+
+def test_known_values():
+    # three 3x3 convolutions: 7x7 (the VGG argument); with a 2x2 pooling in between it grows
+    assert receptive_field(stack([3, 3, 3]))[-1].size == 7
+    assert [rf.size for rf in receptive_field(stack([3, 3], pools=[2, 1]))] == [1, 3, 4, 8]
+    # dilations 1, 2, 4 with kernel 2: 2^L (WaveNet, §6.5)
+    assert receptive_field(stack([2, 2, 2], dilations=[1, 2, 4]))[-1].size == 8
+    assert output_size(stack([5, 5], pools=[2, 2]), 28) == [28, 24, 12, 8, 4]
+
+
+def test_layers_from_module():
+    net = nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(4, 8, 3, stride=2, padding=1, dilation=2), nn.BatchNorm2d(8),
+                        nn.Flatten(), nn.Linear(8, 2))
+    assert layers_from_module(net) == [Layer(5), Layer(2, 2, kind="maxpool"), Layer(3, 2, 2, 1)]
+    with pytest.raises(ValueError, match="square"):
+        layers_from_module(nn.Sequential(nn.Conv2d(1, 1, (3, 5))))
+    with pytest.raises(ValueError, match="Linear"):
+        layers_from_module(nn.Sequential(nn.Linear(3, 3)))
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="stride"):
+        Layer(3, 0)
+    with pytest.raises(TypeError, match="kernel"):
+        Layer(2.5)
+    with pytest.raises(ValueError, match="kind"):
+        Layer(3, kind="pool")
+    with pytest.raises(ValueError, match="strides"):
+        stack([3, 3], strides=[1])
+    with pytest.raises(ValueError, match="layer 2"):
+        output_size(stack([5, 5, 5], strides=[2, 2, 1]), 12)
+    with pytest.raises(ValueError, match="unit"):
+        input_gradient(build_stack(stack([3])), torch.rand(1, 1, 5, 5), (3, 0))
+    with pytest.raises(ValueError, match="images"):
+        input_gradient(build_stack(stack([3])), torch.rand(5, 5), (0, 0))
+
+
+def test_random_stack_gradient_stays_inside_footprint():
+    layers = stack([3, 3], strides=[2, 1], dilations=[1, 2], pools=[2, 1])
+    model = build_stack(layers, channels=4, seed=1)
+    grad = input_gradient(model, torch.rand(8, 1, 28, 28), (1, 1))
+    rows, cols = footprint(layers, (1, 1))
+    outside = grad.clone()
+    outside[max(rows.start, 0):rows.stop, max(cols.start, 0):cols.stop] = 0
+    assert grad.sum() > 0 and outside.abs().max() == 0
+
+
+def _cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 5),
+                         nn.ReLU(), nn.MaxPool2d(2))
+
+
+def test_widget_updates_and_reports_bad_settings():
+    from mplib.widgets.receptive_field import ReceptiveFieldWidget
+
+    torch.manual_seed(0)
+    images = torch.rand(4, 1, 28, 28)
+    w = ReceptiveFieldWidget(trained=_cnn(), untrained=_cnn(), images=images)
+    names = list(w.controls)
+    assert type(w.controls[names[0]]).__name__ in ("IntSlider", "FloatSlider")
+    first, renders = w.image.value, w.renders
+    w.controls[names[0]].value = 0.75 * w.controls[names[0]].max
+    assert w.renders == renders + 1 and w.image.value != first and w.error is None
+    w.controls["layers"].value = 4
+    for name in ("k1", "k2", "k3", "k4"):
+        w.controls[name].value = 7
+    assert isinstance(w.error, ValueError) and "layer" in w.message.value
+    w.controls["layers"].value = 2
+    assert w.error is None
+    w.controls["d1"].value = 2
+    assert w.error is None and "r = " in w.title.get_text()
