@@ -1,0 +1,170 @@
+"""Held-out likelihoods of chapter 6's density models, and the table that compares them (§6).
+
+An autoregressive model computes log p(x) exactly, so models are compared by the negative
+log-likelihood of held-out data: in nats per image (−ln p(x), the number published for
+binarised MNIST) and in bits per dimension, −log₂ p(x) / n = nats / (n ln 2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import runtime, train
+
+PUBLISHED_MNIST = {"FVSBN": 97.45, "NADE": 88.86, "MADE": 86.64, "PixelCNN": 81.30}
+"""Published test NLL in nats on binarised MNIST (as quoted in the course)."""
+
+
+def _flatten_binary(X, name="X") -> torch.Tensor:
+    if not torch.is_tensor(X):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(X).__name__}")
+    if X.dim() == 4:
+        if X.shape[1] != 1:
+            raise ValueError(f"{name} of shape (N, C, H, W) must have C = 1, got {tuple(X.shape)}")
+        X = X.flatten(1)
+    if X.dim() != 2 or len(X) == 0:
+        raise ValueError(f"{name} must have shape (N, n) or (N, 1, H, W), got {tuple(X.shape)}")
+    if not bool(((X == 0) | (X == 1)).all()):
+        raise ValueError(f"{name} must be binary (0/1): binarise it first (data.binarize)")
+    return X.float()
+
+
+def bits_per_dim(nats: float, n: int) -> float:
+    """nats per image -> bits per dimension: nats / (n ln 2)."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    return float(nats) / (n * math.log(2))
+
+
+@torch.no_grad()
+def nll(model, X, *, batch_size: int = 500) -> dict:
+    """Mean negative log-likelihood of binary X: {"nats": per image, "bits_per_dim": ...}.
+
+    X is (N, n) or (N, 1, H, W) (flattened here); ``model.log_prob`` returns (N,) in nats.
+    """
+    if not hasattr(model, "log_prob"):
+        raise TypeError(f"model must have a log_prob method, got {type(model).__name__}")
+    X = _flatten_binary(X)
+    device = next(model.parameters()).device
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    total = 0.0
+    for i in range(0, len(X), batch_size):
+        total += float(model.log_prob(X[i:i + batch_size].to(device)).sum())
+    if hasattr(model, "train"):
+        model.train(was_training)
+    nats = -total / len(X)
+    return {"nats": nats, "bits_per_dim": bits_per_dim(nats, X.shape[1])}
+
+
+class LikelihoodTable:
+    """Rows of (model, nats, bits/dim, published nats); ``str(table)`` renders them."""
+
+    def __init__(self, title: str = "held-out negative log-likelihood (lower is better)"):
+        self.title = title
+        self.rows: list[dict] = []
+        self.models: dict = {}     # filled by train_baselines: name -> trained model
+        self.histories: dict = {}  # and name -> train.History
+
+    def add(self, name: str, nats: float, bits_per_dim: float, published: float | None = None):
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty string, got {name!r}")
+        for value, arg in ((nats, "nats"), (bits_per_dim, "bits_per_dim")):
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{arg} must be a finite number, got {value!r}")
+        self.rows = [r for r in self.rows if r["name"] != name]  # re-adding replaces
+        self.rows.append({"name": name, "nats": float(nats), "bits_per_dim": float(bits_per_dim),
+                          "published": None if published is None else float(published)})
+        return self
+
+    def __getitem__(self, name: str) -> dict:
+        for r in self.rows:
+            if r["name"] == name:
+                return r
+        raise KeyError(name)
+
+    def __contains__(self, name) -> bool:
+        return any(r["name"] == name for r in self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __str__(self) -> str:
+        published = any(r["published"] is not None for r in self.rows)
+        w = max([len("model")] + [len(r["name"]) for r in self.rows]) + 2
+        head = f"{'model':<{w}}{'nats':>10}{'bits/dim':>11}"
+        if published:
+            head += f"{'published nats':>17}"
+        lines = [self.title, head, "-" * len(head)]
+        for r in self.rows:
+            line = f"{r['name']:<{w}}{r['nats']:>10.2f}{r['bits_per_dim']:>11.4f}"
+            if published:
+                line += f"{'' if r['published'] is None else format(r['published'], '.2f'):>17}"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def show(self) -> None:
+        print(self)
+
+
+# Quick budgets for the 64-pixel digits (a few seconds each on 2 CPU cores); full ones for MNIST.
+BASELINES = {  # (quick, full)
+    "FVSBN": dict(epochs=(60, 30), lr=(0.05, 0.003), batch_size=(256, 128)),
+    "NADE": dict(epochs=(40, 30), lr=(0.02, 0.001), batch_size=(128, 128)),
+    "MADE": dict(epochs=(60, 30), lr=(0.003, 0.001), batch_size=(128, 128)),
+}
+
+
+def baseline_config(name: str) -> dict:
+    """The training settings (epochs, lr, batch_size) of a baseline for the current mode."""
+    if name not in BASELINES:
+        raise ValueError(f"name must be one of {tuple(BASELINES)}, got {name!r}")
+    full = runtime.mode() == "full"
+    return {k: v[1] if full else v[0] for k, v in BASELINES[name].items()}
+
+
+def make_baselines(n: int, seed: int = 0) -> dict:
+    """Untrained FVSBN, NADE and MADE for n pixels, sized for the current mode."""
+    from .autoregressive import FVSBN, MADE, NADE
+
+    runtime.seed(seed)
+    d = runtime.budget(quick=32, full=500)
+    hidden = runtime.budget(quick=[256], full=[500, 500])
+    return {"FVSBN": FVSBN(n), "NADE": NADE(n, d), "MADE": MADE(n, hidden, seed=seed)}
+
+
+def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=None,
+                    progress: bool = False) -> LikelihoodTable:
+    """Train FVSBN, NADE and MADE with teacher forcing; return their held-out table.
+
+    X_train, X_test  binary (N, n) or (N, 1, H, W).
+    epochs           one number for all three models; None: each model's budget for the mode.
+    published        optional {name: nats} shown alongside (PUBLISHED_MNIST for MNIST).
+    The trained models are kept in ``table.models``, their training histories (mean BCE per
+    pixel, train and held-out, per epoch) in ``table.histories``.
+    """
+    X_train = _flatten_binary(X_train, "X_train")
+    X_test = _flatten_binary(X_test, "X_test")
+    if X_train.shape[1] != X_test.shape[1]:
+        raise ValueError(f"X_train and X_test must have the same number of pixels, "
+                         f"got {X_train.shape[1]} and {X_test.shape[1]}")
+    if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
+        raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
+    table = LikelihoodTable()
+    for name, model in make_baselines(X_train.shape[1], seed).items():
+        cfg = baseline_config(name)
+        history = train.fit(model, (X_train, X_train), "bce", epochs=epochs or cfg["epochs"],
+                            lr=cfg["lr"], batch_size=cfg["batch_size"], test=(X_test, X_test),
+                            progress=progress, seed=seed)
+        scores = nll(model, X_test)
+        table.add(name, scores["nats"], scores["bits_per_dim"],
+                  published=(published or {}).get(name))
+        table.models[name] = model
+        table.histories[name] = history
+    return table

@@ -1,0 +1,152 @@
+"""Masked linear layers and the MADE degrees and masks (§6.1, §6.3).
+
+A :class:`MaskedLinear` is an ``nn.Linear`` whose weight is multiplied, elementwise, by a
+fixed 0/1 mask (a registered buffer, so it moves with the model and is saved with it):
+
+    y = (W ⊙ M) x + b.
+
+* FVSBN (§6.1) is one such layer with a strictly lower-triangular mask
+  (:func:`triangular_mask`): output i only sees inputs j < i.
+* MADE (§6.3) gives every unit a degree m(k) (:func:`made_degrees`) and keeps the
+  connection j → i of a hidden layer when m^(ℓ−1)(j) ≤ m^(ℓ)(i), and of the output layer
+  when m^(L)(j) < m^(0)(i) (:func:`made_masks`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class MaskedLinear(nn.Linear):
+    """``nn.Linear(in_features, out_features)`` with its weight multiplied by ``mask`` (out, in).
+
+    The masked-out weights still exist as numbers, but they never touch the output and
+    their gradient is exactly zero.
+    """
+
+    def __init__(self, in_features: int, out_features: int, mask, bias: bool = True):
+        super().__init__(in_features, out_features, bias=bias)
+        mask = torch.as_tensor(mask)
+        if mask.shape != (out_features, in_features):
+            raise ValueError(f"mask must have shape (out_features, in_features) = "
+                             f"({out_features}, {in_features}), got {tuple(mask.shape)}")
+        if not bool(((mask == 0) | (mask == 1)).all()):
+            raise ValueError("mask must hold only 0s and 1s")
+        self.register_buffer("mask", mask.to(self.weight.dtype).clone())
+
+    def set_mask(self, mask) -> None:
+        """Replace the mask (same shape), e.g. after sampling new MADE degrees."""
+        mask = torch.as_tensor(mask, dtype=self.mask.dtype, device=self.mask.device)
+        if mask.shape != self.mask.shape:
+            raise ValueError(f"mask must have shape {tuple(self.mask.shape)}, "
+                             f"got {tuple(mask.shape)}")
+        self.mask.copy_(mask)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight * self.mask, self.bias)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", kept={int(self.mask.sum())}/{self.mask.numel()}"
+
+
+def triangular_mask(n: int, *, strict: bool = True) -> torch.Tensor:
+    """The (n, n) mask with M_ij = 1 when j < i (``strict``) or j ≤ i: an autoregressive layer."""
+    _check_positive_int(n, "n")
+    return torch.tril(torch.ones(n, n), diagonal=-1 if strict else 0)
+
+
+def effective_parameters(module: nn.Module) -> int:
+    """Number of parameters that can influence the output: masked-out weights are not counted."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    total = 0
+    for m in module.modules():
+        for name, p in m.named_parameters(recurse=False):
+            if isinstance(m, MaskedLinear) and name == "weight":
+                total += int(m.mask.sum())
+            else:
+                total += p.numel()
+    return total
+
+
+def _check_positive_int(value, name, minimum=1):
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _hidden_list(hidden) -> list[int]:
+    if isinstance(hidden, int) and not isinstance(hidden, bool):
+        hidden = [hidden]
+    if not isinstance(hidden, (list, tuple)) or not hidden:
+        raise ValueError(f"hidden must be a positive int or a non-empty list of them, "
+                         f"got {hidden!r}")
+    for h in hidden:
+        _check_positive_int(h, "hidden (each layer size)")
+    return list(hidden)
+
+
+def made_degrees(n: int, hidden, *, ordering=None, seed: int = 0,
+                 generator: torch.Generator | None = None) -> list[torch.Tensor]:
+    """The MADE degrees [m^(0), m^(1), ..., m^(L)], each a LongTensor (§6.3).
+
+    n         number of inputs (≥ 2).
+    hidden    sizes of the L hidden layers (an int for one layer).
+    ordering  m^(0): the position 1..n of each input in the ordering. None: the natural order
+              (1, ..., n); "random": a random permutation; or a sequence, a permutation of 1..n.
+    seed      seeds the sampling (ignored when a ``generator`` is given).
+
+    Every hidden unit k of every layer gets m^(ℓ)(k) uniformly from {1, ..., n − 1}, as in
+    the notes. (A unit of degree n − 1 or less can still reach the output of degree n.)
+    """
+    _check_positive_int(n, "n", minimum=2)
+    sizes = _hidden_list(hidden)
+    g = generator if generator is not None else torch.Generator().manual_seed(int(seed))
+    if ordering is None:
+        m0 = torch.arange(1, n + 1)
+    elif isinstance(ordering, str):
+        if ordering != "random":
+            raise ValueError(f"ordering must be None, 'random' or a permutation of 1..n, "
+                             f"got {ordering!r}")
+        m0 = torch.randperm(n, generator=g) + 1
+    else:
+        m0 = torch.as_tensor(list(ordering), dtype=torch.long)
+        if sorted(m0.tolist()) != list(range(1, n + 1)):
+            raise ValueError(f"ordering must be a permutation of 1..{n}, got {m0.tolist()}")
+    degrees = [m0]
+    for h in sizes:
+        degrees.append(torch.randint(1, n, (h,), generator=g))
+    return degrees
+
+
+def made_masks(degrees) -> list[torch.Tensor]:
+    """The masks [M^W(1), ..., M^W(L), M^V] from the degrees [m^(0), ..., m^(L)] (§6.3).
+
+        M^W(ℓ)_ij = 1{ m^(ℓ−1)(j) ≤ m^(ℓ)(i) }   shape (H_ℓ, H_{ℓ−1}), hidden layers
+        M^V_ij    = 1{ m^(L)(j)   <  m^(0)(i) }   shape (n, H_L), the output layer,
+
+    the output unit i having the degree of input i. Float tensors of 0s and 1s.
+    """
+    if not isinstance(degrees, (list, tuple)) or len(degrees) < 2:
+        raise ValueError("degrees must be a list [m^(0), m^(1), ..., m^(L)] with L >= 1")
+    degrees = [torch.as_tensor(m) for m in degrees]
+    masks = []
+    for prev, cur in zip(degrees[:-1], degrees[1:]):
+        masks.append((prev[None, :] <= cur[:, None]).float())
+    masks.append((degrees[-1][None, :] < degrees[0][:, None]).float())
+    return masks
+
+
+def connectivity(masks) -> torch.Tensor:
+    """The (n, n) matrix whose (i, j) entry counts the paths from input j to output i.
+
+    It is the product M^V M^W(L) ⋯ M^W(1); an autoregressive network has C_ij = 0 whenever
+    input j comes at or after output i in the ordering.
+    """
+    if not masks:
+        raise ValueError("masks must be a non-empty list")
+    C = torch.as_tensor(masks[0]).double()
+    for M in masks[1:]:
+        C = torch.as_tensor(M).double() @ C
+    return C
