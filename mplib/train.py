@@ -110,6 +110,9 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
     clip      if given, rescale the gradient to norm at most ``clip`` (§4.3) before each step.
     test      an (X, y) pair to evaluate after each epoch; defaults to the Split's test part.
     device    defaults to ``runtime.device()``; model and data are moved there once, whole.
+
+    The model is left in training mode: call ``model.eval()`` before using it for prediction
+    (dropout, batch norm and any noise the model adds in training mode stay on otherwise).
     """
     X, y = _as_pair(data, "data")
     if test is None and hasattr(data, "X_test"):
