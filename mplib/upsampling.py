@@ -1,0 +1,98 @@
+"""The four upsampling methods of §3.1, as plain functions on 2-D tensors.
+
+* ``nearest(x, s)``: every input value copied into an s x s block (Figure 8);
+* ``bed_of_nails(x, s)``: every value into the top-left cell of its block, zeros elsewhere
+  (Figure 9);
+* ``max_unpool(x, indices, s)``: every value back at the position its max pooling took it
+  from (``indices`` are flat positions in the output, as ``F.max_pool2d`` returns them),
+  zeros elsewhere (Figure 10);
+* ``transposed_conv(x, K, s)``: the sum over input pixels of a copy of the kernel K scaled
+  by that pixel, placed at (s*i, s*j); output size (H - 1) s + k.
+
+They are what the upsampling explorer (``mplib.widgets.upsampling``) draws; the notebook
+writes its own versions and may hand them to the widget instead.
+"""
+
+from __future__ import annotations
+
+import torch
+
+METHODS = ("nearest neighbour", "bed of nails", "max unpooling", "transposed convolution")
+
+
+def _check(x, s):
+    if not torch.is_tensor(x) or x.dim() != 2:
+        raise ValueError(f"x must be a 2-D tensor, got {getattr(x, 'shape', type(x).__name__)}")
+    if not isinstance(s, int) or isinstance(s, bool) or s < 1:
+        raise ValueError(f"s (the stride / upsampling factor) must be an integer >= 1, got {s!r}")
+
+
+def nearest(x: torch.Tensor, s: int = 2) -> torch.Tensor:
+    """y[i, j] = x[i // s, j // s]."""
+    _check(x, s)
+    return x.repeat_interleave(s, 0).repeat_interleave(s, 1)
+
+
+def bed_of_nails(x: torch.Tensor, s: int = 2) -> torch.Tensor:
+    """y[s i, s j] = x[i, j]; every other entry 0."""
+    _check(x, s)
+    y = x.new_zeros(x.shape[0] * s, x.shape[1] * s)
+    y[::s, ::s] = x
+    return y
+
+
+def max_unpool(x: torch.Tensor, indices: torch.Tensor, s: int = 2) -> torch.Tensor:
+    """y.flatten()[indices[i, j]] = x[i, j]; every other entry 0 (output (sH, sW))."""
+    _check(x, s)
+    if not torch.is_tensor(indices) or indices.shape != x.shape:
+        raise ValueError(f"indices must be a tensor of the shape of x {tuple(x.shape)}")
+    y = x.new_zeros(x.shape[0] * s * x.shape[1] * s)
+    if indices.numel() and (indices.min() < 0 or indices.max() >= y.numel()):
+        raise ValueError(f"indices must lie in 0..{y.numel() - 1}")
+    y[indices.reshape(-1).long()] = x.reshape(-1)
+    return y.reshape(x.shape[0] * s, x.shape[1] * s)
+
+
+def transposed_conv(x: torch.Tensor, K: torch.Tensor, s: int = 2) -> torch.Tensor:
+    """Y = sum_{i,j} x[i, j] * (K placed with its top-left corner at (s i, s j))."""
+    _check(x, s)
+    if not torch.is_tensor(K) or K.dim() != 2:
+        raise ValueError("K must be a 2-D tensor (the kernel)")
+    (H, W), (kh, kw) = x.shape, K.shape
+    Y = x.new_zeros((H - 1) * s + kh, (W - 1) * s + kw)
+    for i in range(H):
+        for j in range(W):
+            Y[s * i:s * i + kh, s * j:s * j + kw] += x[i, j] * K
+    return Y
+
+
+def pooling_indices(shape, s: int = 2, seed: int = 0) -> torch.Tensor:
+    """Flat argmax positions a max pooling with an s x s window and stride s could have kept
+    for an input of ``shape`` (one random cell in each window, fixed by ``seed``)."""
+    H, W = shape
+    g = torch.Generator().manual_seed(seed)
+    di = torch.randint(0, s, (H, W), generator=g)
+    dj = torch.randint(0, s, (H, W), generator=g)
+    rows = torch.arange(H)[:, None] * s + di
+    cols = torch.arange(W)[None, :] * s + dj
+    return rows * (W * s) + cols
+
+
+def upsample(method: str, x: torch.Tensor, *, s: int = 2, k: int = 3, indices=None,
+             functions: dict | None = None) -> torch.Tensor:
+    """Apply one of ``METHODS`` to ``x`` with factor/stride ``s``; the transposed
+    convolution uses a k x k kernel of ones (so each output counts the overlapping copies).
+    ``functions`` may replace the implementations (keys as in ``METHODS``)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    f = {**dict(zip(METHODS, (nearest, bed_of_nails, max_unpool, transposed_conv))),
+         **(functions or {})}[method]
+    if method == "max unpooling":
+        if indices is None:
+            indices = pooling_indices(tuple(x.shape), s)
+        return f(x, indices, s)
+    if method == "transposed convolution":
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"k (the kernel size) must be an integer >= 1, got {k!r}")
+        return f(x, torch.ones(k, k, dtype=x.dtype), s)
+    return f(x, s)
