@@ -1,0 +1,648 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4 Recurrent neural networks
+#
+# A recurrent network reads a sequence one element at a time and carries a state from one
+# step to the next, so one set of weights serves sequences of any length. This notebook
+# follows chapter 4 of the notes: the Elman RNN and backpropagation through time (4.1), why
+# its gradients vanish or explode, the LSTM cell that keeps them alive (4.2), and gradient
+# clipping for the explosions that remain (4.3). It ends with the adding problem, a task
+# that only a network with a long memory can solve.
+
+# %%
+# On Colab only: install the helper package mplib from the repository (a no-op elsewhere).
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mplib @ git+https://github.com/machine-perception/mp-notebooks"], check=True)
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+from mplib import plot, recurrent, rnn_gradients, runtime, sequences, train
+
+plot.style()
+runtime.summary()
+runtime.prefer_one_thread()  # tiny matrices, sequential steps: see its docstring
+runtime.seed(0)
+
+# %% [markdown]
+# ## Shapes of sequence problems
+#
+# The notes sort sequence tasks by how many inputs and outputs they have:
+#
+# | kind | input | output | example from the notes |
+# |---|---|---|---|
+# | one to one (at each step) | one element per step | one output per step | part-of-speech tagging |
+# | one to many | one input (an image) | a sequence (the words of a caption) | image captioning |
+# | many to one | a sequence (a review) | one output (how positive it is) | sentiment classification |
+# | many to many | a sequence in one language | a sequence of a different length | machine translation |
+#
+# The adding problem at the end of this notebook is *many to one*: a whole sequence in, one
+# number out.
+
+# %% [markdown]
+# ## 4.1 Elman RNN
+#
+# The Elman network keeps a hidden vector $\boldsymbol h^{(t)}$ that summarises the inputs seen
+# so far. Each step mixes the previous state with the new input and squashes the result
+# with $\tanh$; a linear read-out turns the state into a prediction:
+#
+# $$\boldsymbol h^{(t)} = \tanh\left(\boldsymbol W_h \boldsymbol h^{(t-1)} + \boldsymbol W_x \boldsymbol x^{(t)}\right),
+# \qquad \hat{\boldsymbol y}^{(t)} = \boldsymbol W_y \boldsymbol h^{(t)},
+# \qquad \mathcal L = \sum_{t=1}^{T} \ell^{(t)}.$$
+#
+# The same $\boldsymbol W_h, \boldsymbol W_x, \boldsymbol W_y$ are used at every step. Below, `x` has one
+# row per time step and `h[0]` is the initial state $\boldsymbol h^{(0)} = \boldsymbol 0$.
+
+# %%
+def elman_forward(x, W_h, W_x, W_y, h0=None):
+    """h^(t) = tanh(W_h h^(t-1) + W_x x^(t)), ŷ^(t) = W_y h^(t); x has shape (T, D)."""
+    h = [torch.zeros(W_h.shape[0], dtype=x.dtype) if h0 is None else h0]
+    y_hat = []
+    for t in range(1, len(x) + 1):
+        h.append(torch.tanh(W_h @ h[t - 1] + W_x @ x[t - 1]))  # x[t - 1] is x^(t)
+        y_hat.append(W_y @ h[t])
+    return torch.stack(h), torch.stack(y_hat)
+
+
+D, H, K, T = 3, 5, 2, 6  # input size, hidden size, output size, sequence length
+x = torch.randn(T, D, dtype=torch.float64)
+W_h = 0.5 * torch.randn(H, H, dtype=torch.float64)
+W_x = torch.randn(H, D, dtype=torch.float64)
+W_y = torch.randn(K, H, dtype=torch.float64)
+h, y_hat = elman_forward(x, W_h, W_x, W_y)
+print("h:", tuple(h.shape), "(h^(0) .. h^(T))   ŷ:", tuple(y_hat.shape))
+
+# %% [markdown]
+# **Check against `torch.nn.RNN`.** PyTorch computes
+# $\tanh(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})$: it names $\boldsymbol W_x$ `weight_ih_l0` and
+# $\boldsymbol W_h$ `weight_hh_l0`, and it adds *two* biases. The notes have no bias, so we build the
+# layer with `bias=False` and copy our weights in. (With `bias=True` the two biases only ever
+# appear as their sum $b_{ih} + b_{hh}$: the second check shows that.)
+
+# %%
+rnn = nn.RNN(D, H, nonlinearity="tanh", bias=False, batch_first=True).double()
+with torch.no_grad():
+    rnn.weight_ih_l0.copy_(W_x)
+    rnn.weight_hh_l0.copy_(W_h)
+out, h_T = rnn(x[None])  # a batch of one sequence
+torch.testing.assert_close(out[0], h[1:])
+torch.testing.assert_close(h_T[0, 0], h[-1])
+
+rnn_b = nn.RNN(D, H, bias=True, batch_first=True).double()
+with torch.no_grad():
+    b = rnn_b.bias_ih_l0 + rnn_b.bias_hh_l0
+    h_b = [torch.zeros(H, dtype=torch.float64)]
+    for t in range(T):
+        h_b.append(torch.tanh(rnn_b.weight_hh_l0 @ h_b[-1] + rnn_b.weight_ih_l0 @ x[t] + b))
+    torch.testing.assert_close(rnn_b(x[None])[0][0], torch.stack(h_b[1:]))
+print("our Elman RNN equals nn.RNN (without biases, and with both biases summed)")
+
+# %% [markdown]
+# ### Backpropagation through time
+#
+# Unrolled over $T$ steps, the RNN is a deep feed-forward network whose layers share their
+# weights, and backpropagation on that graph is called *backpropagation through time*.
+# With the loss $\ell^{(t)} = \tfrac12\|\hat{\boldsymbol y}^{(t)} - \boldsymbol y^{(t)}\|^2$ the error
+# $\boldsymbol\delta^{(t)} = \partial\mathcal L/\partial \boldsymbol h^{(t)}$ gets two contributions, one from
+# the read-out at step $t$ and one from the next step:
+#
+# $$\boldsymbol\delta^{(t)} = \boldsymbol W_y^\top(\hat{\boldsymbol y}^{(t)} - \boldsymbol y^{(t)})
+#   + \boldsymbol W_h^\top\big(\sigma'(\boldsymbol a^{(t+1)}) \odot \boldsymbol\delta^{(t+1)}\big),
+# \qquad \boldsymbol a^{(t)} = \boldsymbol W_h \boldsymbol h^{(t-1)} + \boldsymbol W_x \boldsymbol x^{(t)},$$
+#
+# and each weight collects its gradient from every step, e.g.
+# $\partial\mathcal L/\partial \boldsymbol W_h = \sum_t \big(\sigma'(\boldsymbol a^{(t)})\odot\boldsymbol\delta^{(t)}\big)\,\boldsymbol h^{(t-1)\top}$.
+
+# %%
+def elman_bptt(x, y, W_h, W_x, W_y):
+    """Gradients of L = Σ_t ½‖ŷ^(t) − y^(t)‖² by backpropagation through time."""
+    h, y_hat = elman_forward(x, W_h, W_x, W_y)
+    dW_h, dW_x, dW_y = torch.zeros_like(W_h), torch.zeros_like(W_x), torch.zeros_like(W_y)
+    delta_next = torch.zeros(W_h.shape[0], dtype=x.dtype)  # W_hᵀ(σ'(a^(t+1)) ⊙ δ^(t+1))
+    for t in range(len(x), 0, -1):
+        e = y_hat[t - 1] - y[t - 1]                 # ∂ℓ^(t)/∂ŷ^(t)
+        delta = W_y.T @ e + delta_next              # δ^(t) = ∂L/∂h^(t)
+        da = (1 - h[t] ** 2) * delta                # tanh'(a^(t)) = 1 − h^(t)²
+        dW_y += torch.outer(e, h[t])
+        dW_h += torch.outer(da, h[t - 1])
+        dW_x += torch.outer(da, x[t - 1])
+        delta_next = W_h.T @ da
+    return dW_h, dW_x, dW_y
+
+
+y = torch.randn(T, K, dtype=torch.float64)
+grads = elman_bptt(x, y, W_h, W_x, W_y)
+
+params = [W.clone().requires_grad_() for W in (W_h, W_x, W_y)]
+L = 0.5 * ((elman_forward(x, *params)[1] - y) ** 2).sum()
+L.backward()
+for name, mine, p in zip(["W_h", "W_x", "W_y"], grads, params):
+    torch.testing.assert_close(mine, p.grad)
+print("BPTT by hand equals autograd for W_h, W_x and W_y")
+
+# %% [markdown]
+# ### The product of Jacobians
+#
+# The notes write the gradient of one loss term as a sum over the earlier steps $k$, and
+# isolate the factor that carries the error from step $t$ back to step $k$:
+#
+# $$\frac{\partial \boldsymbol h^{(t)}}{\partial \boldsymbol h^{(k)}} = \prod_{i=k+1}^{t}\frac{\partial \boldsymbol h^{(i)}}{\partial \boldsymbol h^{(i-1)}}
+#   = \prod_{i=k+1}^{t} \boldsymbol W_h^\top \operatorname{diag}\big(\sigma'(\boldsymbol a^{(i)})\big).$$
+#
+# Written with $\boldsymbol W_h^\top$ on the left, the product (taken from $i = k+1$ on the
+# left to $i = t$ on the right) is the *transpose* of the Jacobian matrix whose rows belong
+# to $\boldsymbol h^{(t)}$ (the "denominator layout"); a matrix and its transpose have the same norm, so
+# nothing below depends on the layout. We build the product factor by factor and compare
+# with `torch.autograd.functional.jacobian` of the map $\boldsymbol h^{(k)} \mapsto \boldsymbol h^{(t)}$.
+
+# %%
+def jacobian_product(x, W_h, W_x, t, k):
+    """∏_{i=k+1}^{t} W_hᵀ diag(σ'(a^(i))), the notes' form of ∂h^(t)/∂h^(k) (transposed)."""
+    h, _ = elman_forward(x, W_h, W_x, torch.zeros(1, W_h.shape[0], dtype=x.dtype))
+    P = torch.eye(W_h.shape[0], dtype=x.dtype)
+    for i in range(k + 1, t + 1):
+        a_i = W_h @ h[i - 1] + W_x @ x[i - 1]
+        P = P @ W_h.T @ torch.diag(1 - torch.tanh(a_i) ** 2)
+    return P
+
+
+def run_from(h_k, x, W_h, W_x, t, k):
+    """h^(t) as a function of h^(k): the steps k+1, ..., t of the recursion."""
+    for i in range(k + 1, t + 1):
+        h_k = torch.tanh(W_h @ h_k + W_x @ x[i - 1])
+    return h_k
+
+
+t, k = 6, 2
+J = torch.autograd.functional.jacobian(lambda hk: run_from(hk, x, W_h, W_x, t, k), h[k])
+torch.testing.assert_close(jacobian_product(x, W_h, W_x, t, k), J.T)
+print(f"∏ W_hᵀ diag(σ') for t = {t}, k = {k} equals the autograd Jacobian (transposed); "
+      f"its norm is {torch.linalg.matrix_norm(J, ord=2):.4f}")
+
+# %% [markdown]
+# With that factor the notes' sum over $k$ for $\partial\ell^{(t)}/\partial \boldsymbol W_h$ can be
+# evaluated literally, term by term: $\partial^+\boldsymbol h^{(k)}/\partial \boldsymbol W_h$ (the
+# *immediate* derivative, $\boldsymbol h^{(k-1)}$ held fixed) contributes
+# $\sigma'(\boldsymbol a^{(k)}) \odot \boldsymbol\delta \,\boldsymbol h^{(k-1)\top}$. Summed over $t$ it must give the same
+# gradient as the recursion above.
+
+# %%
+h, y_hat = elman_forward(x, W_h, W_x, W_y)
+dW_h_sum = torch.zeros_like(W_h)
+for t in range(1, T + 1):
+    dl_dh_t = W_y.T @ (y_hat[t - 1] - y[t - 1])  # (∂ℓ^(t)/∂ŷ^(t)) (∂ŷ^(t)/∂h^(t))
+    for k in range(1, t + 1):
+        dl_dh_k = jacobian_product(x, W_h, W_x, t, k) @ dl_dh_t  # through ∂h^(t)/∂h^(k)
+        a_k = W_h @ h[k - 1] + W_x @ x[k - 1]
+        dW_h_sum += torch.outer((1 - torch.tanh(a_k) ** 2) * dl_dh_k, h[k - 1])
+torch.testing.assert_close(dW_h_sum, grads[0])
+print("the notes' double sum over t and k equals BPTT for ∂L/∂W_h")
+
+# %% [markdown]
+# ### Vanishing and exploding gradients, stated correctly
+#
+# Each factor of the product has norm at most
+# $\|\boldsymbol W_h\|\,\|\operatorname{diag}(\sigma')\| \le \sigma_{\max}(\boldsymbol W_h)\,\gamma$,
+# where $\gamma = \sup|\sigma'|$ ($1$ for tanh, $\tfrac14$ for the logistic sigmoid) and
+# $\|\boldsymbol W_h\| = \sigma_{\max}(\boldsymbol W_h)$ is the spectral norm, the **largest singular
+# value**. Hence
+#
+# $$\left\|\frac{\partial \boldsymbol h^{(t)}}{\partial \boldsymbol h^{(k)}}\right\| \le \big(\gamma\,\sigma_{\max}(\boldsymbol W_h)\big)^{t-k},$$
+#
+# which vanishes geometrically when $\sigma_{\max}(\boldsymbol W_h) < 1/\gamma$. When
+# $\sigma_{\max}(\boldsymbol W_h) > 1/\gamma$ the bound exceeds one, which *allows* the gradient to
+# explode but does not force it (saturated units have $\sigma' \approx 0$).
+#
+# > **Erratum (4.1).** The notes' case 1 reads $\lambda_1 < \tfrac12$; it should read
+# > $< 1/\gamma$. And both cases must use the norm $\|\boldsymbol W_h\| = \sigma_{\max}$, not the
+# > largest eigenvalue $\lambda_1$: the footnote's $\|\boldsymbol W_h\| = \lambda_1$ holds for symmetric
+# > (normal) matrices only.
+#
+# First the bound, for every pair $k < t$ of the small RNN above:
+
+# %%
+gamma = 1.0  # sup |tanh'|
+sigma_max = torch.linalg.matrix_norm(W_h, ord=2)
+worst = 0.0
+for t in range(1, T + 1):
+    for k in range(t):
+        norm = torch.linalg.matrix_norm(jacobian_product(x, W_h, W_x, t, k), ord=2)
+        assert norm <= (gamma * sigma_max) ** (t - k) + 1e-12
+        worst = max(worst, float(norm / (gamma * sigma_max) ** (t - k)))
+print(f"σ_max(W_h) = {sigma_max:.3f}; ‖∂h(t)/∂h(k)‖ ≤ (γ σ_max)^(t−k) for all k < t "
+      f"(largest ratio {worst:.3f})")
+
+# %% [markdown]
+# Now the counterexample to the eigenvalue version. Take a *non-normal* $\boldsymbol W_h$: $0.9$ on
+# the diagonal and $1$ just above it. All its eigenvalues are $0.9 < 1/\gamma = 1$, so the
+# notes' case 1 promises a gradient that shrinks at every step; but its largest singular value
+# is about $1.9$, and with small inputs ($\tanh' \approx 1$) the gradient norm grows for many
+# steps before the eigenvalues finally win.
+
+# %%
+H_nn, T_nn = 8, 80
+W_h_nn = (0.9 * torch.eye(H_nn) + torch.diag(torch.ones(H_nn - 1), 1)).double()
+W_x_nn = torch.randn(H_nn, 1, dtype=torch.float64)
+x_nn = 0.01 * torch.randn(T_nn, 1, dtype=torch.float64)
+
+rho = torch.linalg.eigvals(W_h_nn).abs().max()  # spectral radius |λ₁|
+sigma_max_nn = torch.linalg.matrix_norm(W_h_nn, ord=2)
+J_steps = rnn_gradients.elman_step_jacobians(W_h_nn.numpy(), W_x_nn.numpy(), x_nn.numpy())
+log_norm = rnn_gradients.log_norms_back(J_steps)  # ln ‖∂h(T)/∂h(k)‖ for T − k = 0, 1, ...
+n = np.arange(T_nn + 1)
+# the same numbers by the notes' product, at one distance, as a check of the helper
+torch.testing.assert_close(
+    torch.linalg.matrix_norm(jacobian_product(x_nn, W_h_nn, W_x_nn, T_nn, T_nn - 10), ord=2),
+    torch.tensor(math.exp(log_norm[10]), dtype=torch.float64))
+print(f"spectral radius |λ₁| = {rho:.2f} < 1/γ = 1,  largest singular value σ_max = {sigma_max_nn:.2f}")
+print(f"largest gradient norm: {np.exp(log_norm).max():.3g} at T − k = {log_norm.argmax()} "
+      f"(the notes' case 1 claims < 1 at every distance)")
+assert rho < 1 / gamma and np.exp(log_norm).max() > 5
+assert np.all(log_norm <= n * math.log(gamma * sigma_max_nn) + 1e-9)
+
+fig, ax = plt.subplots(figsize=(6.5, 3.2))
+ax.plot(n, log_norm, lw=2, label="ln ‖∂h(T)/∂h(k)‖ (computed)")
+ax.plot(n, n * math.log(gamma * sigma_max_nn), "--", label="ln (γ σ_max)^(T−k): the bound")
+ax.plot(n, n * math.log(gamma * rho), ":", lw=2, label="ln (γ |λ₁|)^(T−k): not a bound")
+ax.set(xlabel="T − k", ylabel="natural log", ylim=(-11, 5),
+       title="Non-normal W_h: eigenvalues below 1, gradient grows anyway")
+ax.legend(loc="lower left");
+
+# %% [markdown]
+# The notes' case 2 fails the other way: $\sigma_{\max}(\boldsymbol W_h) > 1/\gamma$ only says that the
+# *upper bound* grows, and an upper bound above 1 proves nothing about the gradient itself.
+# With a random $\boldsymbol W_h$ of largest singular value 2, tanh units saturate
+# ($\tanh' \ll 1$) and the gradient still vanishes:
+
+# %%
+weights = rnn_gradients.RandomWeights(hidden=32, T_max=100, seed=0)
+curves = rnn_gradients.gradient_curves(weights, scale=2.0, activation="tanh", T=100)
+print(f"σ_max(W_h) = 2 > 1/γ: the bound allows ln‖∂h(T)/∂h(k)‖ up to {curves['bound'][-1]:+.1f} "
+      f"at T − k = 100, the gradient has {curves['elman'][-1]:+.1f}")
+assert curves["elman"][-1] < -5 < curves["bound"][-1]
+
+# %% [markdown]
+# ### Widget: vanishing gradients
+#
+# Fixed random weights (seeded) whose recurrent matrices are rescaled to a chosen largest
+# singular value. The blue curve is $\ln\|\partial \boldsymbol h^{(T)}/\partial \boldsymbol h^{(k)}\|$ of an Elman
+# cell, the dashed line the bound with slope $\ln(\gamma\,\sigma_{\max})$: the curve never rises
+# above it. Try σ_max below and above $1/\gamma = 1$ for tanh; with the sigmoid
+# ($1/\gamma = 4$, beyond the slider) every setting vanishes, and fast. The green curve is an LSTM (4.2) with
+# recurrent blocks of the same scale: with a forget-gate bias $b_f$ of a few units its
+# gradient barely decays. Lower $b_f$ (the gate closes) and the LSTM forgets too.
+# The Jacobians are computed by the explicit recursion in `mplib.rnn_gradients`, whose
+# step Jacobians are tested against autograd.
+
+# %%
+from mplib.widgets.vanishing import VanishingGradientWidget
+
+VanishingGradientWidget()
+
+# %% [markdown]
+# ## 4.2 Long-short term memory
+#
+# The LSTM adds a second state, the cell $\boldsymbol c^{(t)}$, that is changed only by an
+# element-wise scaling and an addition. Four small layers read
+# $(\boldsymbol h^{(t-1)}, \boldsymbol x^{(t)})$: the forget gate $\boldsymbol f$ scales the old cell, the input
+# gate $\boldsymbol i$ chooses how much of the candidate $\boldsymbol g$ to write, and the output gate
+# $\boldsymbol o$ chooses what of the squashed cell becomes the new hidden state:
+#
+# $$\begin{aligned}
+# \boldsymbol f^{(t)} &= \sigma(\boldsymbol W_{hf}\boldsymbol h^{(t-1)} + \boldsymbol W_{xf}\boldsymbol x^{(t)}), &
+# \boldsymbol i^{(t)} &= \sigma(\boldsymbol W_{hi}\boldsymbol h^{(t-1)} + \boldsymbol W_{xi}\boldsymbol x^{(t)}),\\
+# \boldsymbol o^{(t)} &= \sigma(\boldsymbol W_{ho}\boldsymbol h^{(t-1)} + \boldsymbol W_{xo}\boldsymbol x^{(t)}), &
+# \boldsymbol g^{(t)} &= \tanh(\boldsymbol W_{hg}\boldsymbol h^{(t-1)} + \boldsymbol W_{xg}\boldsymbol x^{(t)}),\\
+# \boldsymbol c^{(t)} &= \boldsymbol f^{(t)}\odot \boldsymbol c^{(t-1)} + \boldsymbol i^{(t)}\odot \boldsymbol g^{(t)}, &
+# \boldsymbol h^{(t)} &= \boldsymbol o^{(t)}\odot\tanh(\boldsymbol c^{(t)}).
+# \end{aligned}$$
+#
+# Along the cell, one step back multiplies the gradient by $\operatorname{diag}(\boldsymbol f^{(t)})$
+# only: no $\boldsymbol W_h$ and no squashing derivative, so with $\boldsymbol f \approx 1$ the error
+# travels far (the widget above). The notes leave out biases; the code takes an optional
+# bias per gate (`b`), which a trained LSTM uses.
+
+# %%
+GATES = ("f", "i", "o", "g")
+
+
+def lstm_cell(x_t, h_prev, c_prev, W, b=None):
+    """One LSTM step from the gate equations; W maps 'hf', 'xf', ... to matrices."""
+    b = b or {gate: 0.0 for gate in GATES}
+    f = torch.sigmoid(W["hf"] @ h_prev + W["xf"] @ x_t + b["f"])
+    i = torch.sigmoid(W["hi"] @ h_prev + W["xi"] @ x_t + b["i"])
+    o = torch.sigmoid(W["ho"] @ h_prev + W["xo"] @ x_t + b["o"])
+    g = torch.tanh(W["hg"] @ h_prev + W["xg"] @ x_t + b["g"])
+    c = f * c_prev + i * g
+    h = o * torch.tanh(c)
+    return h, c, {"f": f, "i": i, "o": o, "g": g}
+
+
+def lstm_forward(x, W, b=None):
+    """Run the cell over x of shape (T, D) from h = c = 0; return all h, the last c, the gates."""
+    H = W["hf"].shape[0]
+    h, c = torch.zeros(H, dtype=x.dtype), torch.zeros(H, dtype=x.dtype)
+    hs, gates = [], {gate: [] for gate in GATES}
+    for x_t in x:
+        h, c, gate_values = lstm_cell(x_t, h, c, W, b)
+        hs.append(h)
+        for gate in GATES:
+            gates[gate].append(gate_values[gate])
+    return torch.stack(hs), c, {gate: torch.stack(v) for gate, v in gates.items()}
+
+
+# %% [markdown]
+# **Check against `torch.nn.LSTM`.** PyTorch stacks the four input matrices into one
+# `weight_ih_l0` of shape $(4H, D)$ and the four recurrent ones into `weight_hh_l0`, in the
+# order **i, f, g, o**, not the notes' f, i, o, g. We cut the stacked matrices into their
+# named blocks explicitly, so a wrong order fails the check.
+
+# %%
+TORCH_ORDER = ("i", "f", "g", "o")  # the row blocks of weight_ih_l0 / weight_hh_l0
+
+
+def weights_from_torch(lstm, layer=0):
+    """The notes' W_hf, W_xf, ... (and the summed biases) from layer `layer` of an nn.LSTM."""
+    W_ih = getattr(lstm, f"weight_ih_l{layer}").detach()
+    W_hh = getattr(lstm, f"weight_hh_l{layer}").detach()
+    blocks_x, blocks_h = W_ih.chunk(4), W_hh.chunk(4)
+    W = {}
+    for gate, Wx_block, Wh_block in zip(TORCH_ORDER, blocks_x, blocks_h):
+        W["x" + gate], W["h" + gate] = Wx_block, Wh_block
+    b = None
+    if lstm.bias:
+        b_sum = (getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")).detach()
+        b = dict(zip(TORCH_ORDER, b_sum.chunk(4)))
+    return W, b
+
+
+D, H, T = 3, 4, 7
+x = torch.randn(T, D, dtype=torch.float64)
+lstm = nn.LSTM(D, H, bias=False, batch_first=True).double()
+W, _ = weights_from_torch(lstm)
+h_mine, c_mine, _ = lstm_forward(x, W)
+out, (h_n, c_n) = lstm(x[None])
+torch.testing.assert_close(h_mine, out[0])
+torch.testing.assert_close(c_mine, c_n[0, 0])
+
+lstm_b = nn.LSTM(D, H, bias=True, batch_first=True).double()  # now with both biases
+W, b = weights_from_torch(lstm_b)
+torch.testing.assert_close(lstm_forward(x, W, b)[0], lstm_b(x[None])[0][0])
+print("our LSTM cell equals nn.LSTM (gate order i, f, g, o mapped to f, i, o, g)")
+
+# %% [markdown]
+# **Stacked layers.** Chaining LSTMs means feeding the hidden states of one layer to the
+# next as its inputs: $\boldsymbol x^{(t)}$ of layer 2 is $\boldsymbol h^{(t)}$ of layer 1. That is what
+# `nn.LSTM(num_layers=2)` does.
+
+# %%
+lstm2 = nn.LSTM(D, H, num_layers=2, bias=False, batch_first=True).double()
+h_layer1, _, _ = lstm_forward(x, weights_from_torch(lstm2, layer=0)[0])
+h_layer2, c_layer2, _ = lstm_forward(h_layer1, weights_from_torch(lstm2, layer=1)[0])
+out2, (h_n2, c_n2) = lstm2(x[None])
+torch.testing.assert_close(h_layer2, out2[0])
+torch.testing.assert_close(torch.stack([h_layer1[-1], h_layer2[-1]]), h_n2[:, 0])
+torch.testing.assert_close(c_layer2, c_n2[1, 0])
+print("two chained cells equal nn.LSTM(num_layers=2)")
+
+# %% [markdown]
+# What the gates do on real data is easier to see in a trained network: the plot of the gate
+# activations over a sequence comes after the adding problem below.
+#
+# ## 4.3 Gradient clipping
+#
+# LSTMs keep gradients from vanishing, but nothing stops them (or an Elman RNN) from
+# exploding: one huge gradient step can throw the weights far away, after which the loss
+# becomes huge or NaN. Clipping caps the length of the step, keeping its direction:
+#
+# $$\theta \leftarrow \begin{cases}\theta - \gamma\, \boldsymbol g & \|\boldsymbol g\| \le T,\\
+#   \theta - \gamma\, T\, \dfrac{\boldsymbol g}{\|\boldsymbol g\|} & \text{otherwise,}\end{cases}$$
+#
+# with $\boldsymbol g$ the gradient (all parameters together, one vector), $\gamma$ the learning
+# rate and $T$ the threshold (not the sequence length here).
+
+# %%
+def clip_gradient(g, T):
+    """The notes' rule: g if ‖g‖ ≤ T, else T g / ‖g‖ (g is one flat vector)."""
+    norm = torch.linalg.vector_norm(g)
+    return g if norm <= T else T * g / norm
+
+
+def sgd_step_clipped(params, lr, T):
+    """θ ← θ − γ clip(g): the gradients of all parameters are clipped as one vector."""
+    g = torch.cat([p.grad.reshape(-1) for p in params])
+    g = clip_gradient(g, T)
+    with torch.no_grad():
+        for p, g_p in zip(params, g.split([p.numel() for p in params])):
+            p -= lr * g_p.view_as(p)
+
+
+# %% [markdown]
+# **Check against `torch.nn.utils.clip_grad_norm_`**, which rescales the gradients in place by
+# $\min(1, T/(\|\boldsymbol g\| + 10^{-6}))$, hence the small tolerance, for a threshold below and
+# one above the gradient's norm, and one clipped SGD step against `torch.optim.SGD`.
+
+# %%
+model = nn.RNN(2, 8, batch_first=True).double()
+X_demo = torch.randn(4, 5, 2, dtype=torch.float64)
+params = list(model.parameters())
+for T_clip in (0.1, 1e3):
+    model.zero_grad()
+    (model(X_demo)[0] ** 2).sum().backward()
+    g = torch.cat([p.grad.reshape(-1) for p in params])
+    mine = clip_gradient(g, T_clip)
+    total = nn.utils.clip_grad_norm_(params, max_norm=T_clip)
+    torch.testing.assert_close(total, torch.linalg.vector_norm(g))  # it returns ‖g‖ before clipping
+    torch.testing.assert_close(mine, torch.cat([p.grad.reshape(-1) for p in params]),
+                               rtol=1e-5, atol=1e-8)
+    print(f"T = {T_clip:g}: ‖g‖ = {float(total):.3f} -> clipped norm {float(mine.norm()):.3f}")
+
+reference = nn.RNN(2, 8, batch_first=True).double()
+reference.load_state_dict(model.state_dict())
+for m in (model, reference):
+    m.zero_grad()
+    (m(X_demo)[0] ** 2).sum().backward()
+sgd_step_clipped(params, lr=0.1, T=0.5)
+nn.utils.clip_grad_norm_(reference.parameters(), max_norm=0.5)
+torch.optim.SGD(reference.parameters(), lr=0.1).step()
+for p, q in zip(model.parameters(), reference.parameters()):
+    torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-7)
+print("the notes' clipped step equals clip_grad_norm_ followed by an SGD step")
+
+# %% [markdown]
+# **Explosion without clipping, training with it.** A ReLU Elman network whose recurrent
+# matrix starts at $1.2\,\boldsymbol I$ (all singular values 1.2, above $1/\gamma = 1$): its states
+# and gradients grow like $1.2^{T}$ along a sequence. On the adding problem (below) with
+# $T = 20$, plain SGD with momentum takes one enormous step and the loss becomes NaN; the same
+# run with the gradient clipped at norm 1 (`train.fit(..., clip=1.0)`) stays finite and
+# brings the training loss down by two orders of magnitude, to the constant-prediction
+# baseline. Clipping only makes the training stable; learning the task itself takes a better
+# model (the LSTM below).
+
+# %%
+def relu_rnn(hidden=32, init=1.2):
+    runtime.seed(0)
+    model = recurrent.SequenceRegressor("elman", input_size=2, hidden_size=hidden)
+    model.rnn = nn.RNN(2, hidden, nonlinearity="relu", batch_first=True)
+    with torch.no_grad():
+        model.rnn.weight_hh_l0.copy_(init * torch.eye(hidden))
+    return model
+
+
+X_clip, y_clip = sequences.adding_problem(2000, 20, seed=11)
+test_clip = sequences.adding_problem(500, 20, seed=12)
+runs = {}
+for clip in (None, 1.0):
+    runs[clip] = train.fit(relu_rnn(), (X_clip, y_clip), "mse", epochs=8, lr=0.03,
+                           optimizer="sgd", clip=clip, test=test_clip, progress=False)
+    print(f"clip = {clip}: train loss per epoch", [f"{v:.3g}" for v in runs[clip].train_loss])
+
+baseline_clip = sequences.constant_baseline_mse(y_clip, test_clip[1])
+unclipped, clipped = runs[None].train_loss[-1], runs[1.0].test_loss[-1]
+print(f"without clipping: final loss {unclipped}; with clipping: test MSE {clipped:.3f} "
+      f"(constant baseline {baseline_clip:.3f})")
+assert not math.isfinite(unclipped) or unclipped > 1e6, "the unclipped run was expected to blow up"
+assert math.isfinite(clipped) and clipped < 1.5 * baseline_clip
+
+fig, ax = plt.subplots(figsize=(6.5, 3.0))
+for clip, history in runs.items():
+    losses = np.array(history.train_loss)
+    label = "no clipping" if clip is None else f"clipped at ‖g‖ ≤ {clip:g}"
+    ax.semilogy(history.epoch, np.where(np.isfinite(losses), losses, np.nan), "o-", label=label)
+    if not np.all(np.isfinite(losses)):
+        ax.annotate("NaN from epoch 1 on", (1, 1.0), xytext=(2, 3.0), color=plot.COLORS[0])
+ax.axhline(baseline_clip, color="gray", ls="--", label="constant prediction")
+ax.set(xlabel="epoch", ylabel="training MSE", title="ReLU Elman RNN, W_h = 1.2 I, SGD lr 0.03")
+ax.legend();
+
+# %% [markdown]
+# ## Training: the adding problem
+#
+# Each input is a sequence of $T$ pairs (value, marker). The values are uniform on $[0, 1)$;
+# exactly two markers are 1, one in the first half and one in the second; the target is the
+# sum of the two marked values. To answer, the network has to remember a value seen up to $T$
+# steps before the end, which is exactly where vanishing gradients hurt. A network that
+# remembers nothing can only predict the mean, 1, with mean squared error
+# $\operatorname{Var}(u_1 + u_2) = 2/12 = 1/6$: that is the baseline to beat.
+# The generator is `mplib.sequences.adding_problem`; the model, `mplib.recurrent.SequenceRegressor`,
+# wraps `nn.RNN` or `nn.LSTM` (hidden size 64) with a linear read-out of the last state
+# (many to one).
+
+# %%
+runtime.summary()
+T_seq = runtime.budget(quick=50, full=200)
+n_train = runtime.budget(quick=8000, full=50000)
+X_train, y_train = sequences.adding_problem(n_train, T_seq, seed=1)
+X_test, y_test = sequences.adding_problem(2000, T_seq, seed=2)
+baseline = sequences.constant_baseline_mse(y_train, y_test)
+print(f"T = {T_seq}, {n_train} training and {len(X_test)} test sequences")
+print(f"constant-prediction baseline MSE on the test set: {baseline:.4f} (theory 1/6 = {1 / 6:.4f})")
+
+fig, ax = plt.subplots(figsize=(7, 2.4))
+ax.bar(np.arange(T_seq), X_train[0, :, 0], color="lightgray", label="values")
+marked = X_train[0, :, 1].nonzero().flatten()
+ax.bar(marked, X_train[0, marked, 0], color=plot.COLORS[1], label="marked values")
+ax.set(xlabel="t", ylabel="value",
+       title=f"one input sequence; target = {X_train[0, marked, 0].tolist()[0]:.2f} + "
+             f"{X_train[0, marked, 0].tolist()[1]:.2f} = {float(y_train[0]):.2f}")
+ax.set_ylim(0, 1.3)
+ax.legend(loc="upper left", ncol=2, fontsize=8);
+
+# %%
+epochs = runtime.budget(quick=14, full=30)
+histories, models = {}, {}
+for cell in ("lstm", "elman"):
+    runtime.seed(0)
+    models[cell] = recurrent.SequenceRegressor(cell, input_size=2, hidden_size=64)
+    histories[cell] = train.fit(models[cell], (X_train, y_train), "mse", epochs=epochs,
+                                lr=runtime.budget(quick=1e-2, full=3e-3), batch_size=128,
+                                clip=1.0, test=(X_test, y_test), progress=False)
+    print(f"{cell:5s}: {histories[cell]}")
+
+mse = {cell: h.test_loss[-1] for cell, h in histories.items()}
+print(f"test MSE  LSTM {mse['lstm']:.4f}   Elman {mse['elman']:.4f}   "
+      f"constant baseline {baseline:.4f}")
+target_lstm = runtime.budget(quick=0.05, full=0.01)
+elman_floor = 0.8 * baseline  # "near the baseline": within 20 % of it
+print(f"target: LSTM < {target_lstm} -> {'met' if mse['lstm'] < target_lstm else 'MISSED'}; "
+      f"Elman stays near the baseline (> {elman_floor:.3f}) -> "
+      f"{'yes' if mse['elman'] > elman_floor else 'NO'}")
+assert mse["lstm"] < target_lstm, "the LSTM should solve the adding problem"
+assert mse["elman"] > elman_floor, "the Elman RNN was not expected to get below the baseline"
+
+fig, ax = plt.subplots(figsize=(6.5, 3.2))
+for cell, history in histories.items():
+    ax.semilogy(history.epoch, history.test_loss, "o-", ms=3, label=f"{cell} (test)")
+    ax.semilogy(history.epoch, history.train_loss, ":", color=ax.lines[-1].get_color(),
+                label=f"{cell} (train)")
+ax.axhline(baseline, color="gray", ls="--", label="constant prediction (1/6)")
+ax.set(xlabel="epoch", ylabel="MSE", title=f"adding problem, T = {T_seq}")
+ax.legend(fontsize=8);
+
+# %% [markdown]
+# ### 4.2 again: the gates of the trained LSTM
+#
+# We copy the trained `nn.LSTM` into our own `lstm_cell` (with the summed biases), check that
+# it computes the same states, and plot its gates over one test sequence. The red triangles
+# mark the two marked positions: watch the input gate $\boldsymbol i$ open there (to write the value into
+# the cell). Most forget gates sit near one half, so most units forget quickly; the few
+# rows that stay bright in $\boldsymbol f$ (forget gate near 1 at every step) are the units that can
+# carry a value across the whole sequence.
+
+# %%
+lstm_trained = models["lstm"].rnn.cpu()
+W, b = weights_from_torch(lstm_trained)
+x_seq = X_test[0]
+h_seq, c_last, gates = lstm_forward(x_seq, W, b)
+with torch.no_grad():
+    torch.testing.assert_close(h_seq, lstm_trained(x_seq[None])[0][0], rtol=1e-4, atol=1e-5)
+
+marks = x_seq[:, 1].nonzero().flatten().tolist()
+fig, axes = plt.subplots(1, 4, figsize=(10, 2.8), sharey=True)
+for ax, gate in zip(axes, GATES):
+    im = ax.imshow(gates[gate].T.detach(), aspect="auto", cmap="viridis",
+                   vmin=0 if gate != "g" else -1, vmax=1, interpolation="nearest")
+    ax.plot(marks, [-1.5] * len(marks), "v", color="red", ms=7, clip_on=False)  # markers
+    ax.set(title=f"gate {gate}", xlabel="t")
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, fraction=0.05)
+axes[0].set_ylabel("hidden unit")
+fig.suptitle(f"trained LSTM on one test sequence (markers at t = {marks})")
+fig.tight_layout()
+print(f"mean input gate at the markers {float(gates['i'][marks].mean()):.2f}, "
+      f"elsewhere {float(gates['i'].mean()):.2f}; units whose forget gate stays above 0.9 "
+      f"at every step: {int((gates['f'].min(0).values > 0.9).sum())} of {gates['f'].shape[1]}")
+
+# %% [markdown]
+# ## Summary
+#
+# * The Elman RNN $\boldsymbol h^{(t)} = \tanh(\boldsymbol W_h \boldsymbol h^{(t-1)} + \boldsymbol W_x \boldsymbol x^{(t)})$ matches
+#   `nn.RNN`, and backpropagation through time is ordinary backpropagation on the unrolled graph.
+# * The gradient from step $t$ back to step $k$ is a product of $t-k$ factors
+#   $\boldsymbol W_h^\top\operatorname{diag}(\sigma')$, bounded by $(\gamma\,\sigma_{\max}(\boldsymbol W_h))^{t-k}$:
+#   the largest singular value decides, not the largest eigenvalue (the notes' 4.1 writes
+#   $\lambda_1 < \tfrac12$ and uses the eigenvalue).
+# * The LSTM's additive cell update gives the error a path scaled only by the forget gate;
+#   on the adding problem it reaches a small error where the Elman RNN stays at the baseline.
+# * Clipping the gradient's norm keeps a single exploding step from wrecking training.
