@@ -1,0 +1,176 @@
+"""Variational autoencoders (§5.3) and the β-VAE objective (§5.4).
+
+The pieces a VAE needs, each small enough to read and test on its own:
+
+* :func:`gaussian_kl`     closed-form KL( N(μ, diag σ²) ‖ N(0, I) ), one number per example;
+* :func:`reparameterize`  z = μ + σ ⊙ ε with ε ~ N(0, I), so gradients reach μ and log σ²;
+* :class:`VAE`            an MLP encoder (outputs μ and log σ²) and an MLP decoder (Bernoulli
+  logits), whose ``forward`` returns the tuple (logits, μ, log σ²);
+* :func:`elbo`            E_q[log p(x | z)] − β · KL, per example, in nats;
+* :func:`vae_loss`        the negative mean ELBO as a ``loss(model_output, x)`` for ``train.fit``;
+* :func:`importance_log_likelihood`  the K-sample importance-sampling estimate of log p(x).
+
+Everything works on binary (or [0, 1]) images of any shape; the decoder is Bernoulli.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _check_pair(mu, logvar):
+    if not (torch.is_tensor(mu) and torch.is_tensor(logvar)):
+        raise TypeError("mu and logvar must be tensors")
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
+                         f"{tuple(logvar.shape)}")
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL( N(μ, diag σ²) ‖ N(0, I) ) = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1), summed over the last dim."""
+    _check_pair(mu, logvar)
+    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(-1)
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator=None) -> torch.Tensor:
+    """One sample z = μ + σ ⊙ ε, ε ~ N(0, I): differentiable in μ and log σ²."""
+    _check_pair(mu, logvar)
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def log_normal(z: torch.Tensor, mu=None, logvar=None) -> torch.Tensor:
+    """log N(z; μ, diag σ²) summed over the last dim (standard normal when μ, log σ² are None)."""
+    if mu is None:
+        return -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+    return -0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + LOG_2PI).sum(-1)
+
+
+def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """log p(x | z) for a Bernoulli decoder with these logits, summed over all but the first dim."""
+    if logits.shape[-x.dim():] != x.shape and logits.shape != x.shape:
+        raise ValueError(f"logits {tuple(logits.shape)} do not match x {tuple(x.shape)}")
+    ll = -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none")
+    return ll.flatten(start_dim=logits.dim() - x.dim() + 1).sum(-1)
+
+
+def _mlp(sizes):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class VAE(nn.Module):
+    """MLP VAE: encoder x ↦ (μ, log σ²), decoder z ↦ Bernoulli logits of the image.
+
+    shape    the image shape, e.g. (1, 28, 28)
+    latent   the dimension of z
+    hidden   the hidden layer sizes of the encoder (the decoder mirrors them)
+    """
+
+    def __init__(self, shape=(1, 28, 28), latent: int = 16, hidden=(256,)):
+        super().__init__()
+        if not isinstance(latent, int) or isinstance(latent, bool) or latent <= 0:
+            raise ValueError(f"latent must be a positive integer, got {latent!r}")
+        shape = tuple(int(s) for s in shape)
+        if not shape or any(s <= 0 for s in shape):
+            raise ValueError(f"shape must be a tuple of positive sizes, got {shape!r}")
+        hidden = tuple(int(h) for h in hidden)
+        if any(h <= 0 for h in hidden):
+            raise ValueError(f"hidden sizes must be positive, got {hidden!r}")
+        self.shape, self.latent = shape, latent
+        n = math.prod(shape)
+        self.encoder = _mlp((n, *hidden, 2 * latent))          # f_φ: x ↦ (μ, log σ²)
+        self.decoder = _mlp((latent, *hidden[::-1], n))       # g_ψ: z ↦ logits of p(x | z)
+
+    def encode(self, x: torch.Tensor):
+        """(μ, log σ²) of q_φ(z | x)."""
+        mu, logvar = self.encoder(x.flatten(1)).chunk(2, dim=-1)
+        return mu, logvar
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli logits of p_ψ(x | z), shaped like the images (with z's leading dims)."""
+        return self.decoder(z).unflatten(-1, self.shape)
+
+    def forward(self, x: torch.Tensor):
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar) if self.training else mu
+        return self.decode(z), mu, logvar
+
+    @torch.no_grad()
+    def sample(self, n: int, *, generator=None) -> torch.Tensor:
+        """Pixel means of p(x | z) for z drawn from the prior N(0, I)."""
+        device = next(self.parameters()).device
+        z = torch.randn(n, self.latent, generator=generator).to(device)
+        return torch.sigmoid(self.decode(z))
+
+
+def elbo(x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+         beta: float = 1.0) -> torch.Tensor:
+    """Per-example E_q[log p(x | z)] − β · KL(q(z | x) ‖ p(z)), one z sample, in nats.
+
+    With β = 1 this is the evidence lower bound of §5.3; with β ≠ 1 the β-VAE objective of §5.4.
+    """
+    return bernoulli_log_likelihood(logits, x) - beta * gaussian_kl(mu, logvar)
+
+
+def vae_loss(beta: float = 1.0):
+    """``loss(model_output, x)``: minus the mean (β-)ELBO, for ``train.fit(model, (X, X), ...)``."""
+    if not (isinstance(beta, (int, float)) and beta >= 0 and math.isfinite(beta)):
+        raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+
+    def loss(out, x):
+        logits, mu, logvar = out
+        return -elbo(x, logits, mu, logvar, beta).mean()
+
+    return loss
+
+
+@torch.no_grad()
+def evaluate_elbo(model: VAE, X: torch.Tensor, *, batch_size: int = 1000, generator=None) -> float:
+    """Mean ELBO (β = 1, one z sample per image, closed-form KL) over X, in nats."""
+    total = 0.0
+    device = next(model.parameters()).device
+    for i in range(0, len(X), batch_size):
+        x = X[i:i + batch_size].to(device)
+        mu, logvar = model.encode(x)
+        z = reparameterize(mu, logvar, generator=generator)
+        total += float(elbo(x, model.decode(z), mu, logvar).sum())
+    return total / len(X)
+
+
+@torch.no_grad()
+def importance_log_likelihood(model: VAE, X: torch.Tensor, K: int = 100, *, batch_size: int = 100,
+                              generator=None, return_elbo: bool = False):
+    """Per-example estimate of log p(x) = log E_{z~q(z|x)}[p(x|z) p(z) / q(z|x)] with K samples.
+
+    log p̂_K(x) = logsumexp_k w_k − log K with w_k = log p(x|z_k) + log p(z_k) − log q(z_k|x).
+    Its expectation increases with K towards log p(x) and, for K = 1, equals the ELBO. With
+    ``return_elbo`` also the per-example mean of the same w_k (a Monte-Carlo ELBO), which is
+    never above log p̂_K (Jensen: the log of a mean is at least the mean of the logs).
+    """
+    if not isinstance(K, int) or isinstance(K, bool) or K <= 0:
+        raise ValueError(f"K must be a positive integer, got {K!r}")
+    device = next(model.parameters()).device
+    estimates, elbos = [], []
+    for i in range(0, len(X), batch_size):
+        x = X[i:i + batch_size].to(device)
+        mu, logvar = model.encode(x)                                    # (B, d)
+        eps = torch.randn((K, *mu.shape), generator=generator, dtype=mu.dtype).to(device)
+        z = mu + torch.exp(0.5 * logvar) * eps                          # (K, B, d)
+        log_w = (bernoulli_log_likelihood(model.decode(z), x) + log_normal(z)
+                 - log_normal(z, mu, logvar))                           # (K, B)
+        estimates.append(torch.logsumexp(log_w, 0) - math.log(K))
+        elbos.append(log_w.mean(0))
+    if return_elbo:
+        return torch.cat(estimates), torch.cat(elbos)
+    return torch.cat(estimates)

@@ -1,0 +1,102 @@
+"""The VAE pieces of §5.3-5.4: KL, reparameterisation, ELBO, importance-sampled log-likelihood."""
+
+import math
+
+import pytest
+import torch
+
+from mplib import train
+from mplib.vae import (VAE, elbo, evaluate_elbo, gaussian_kl, importance_log_likelihood,
+                       log_normal, reparameterize, vae_loss)
+
+
+def test_kl_closed_form_against_torch_and_monte_carlo():
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    logvar = torch.randn(4, 3, generator=g, dtype=torch.float64) * 0.5
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    torch.testing.assert_close(gaussian_kl(mu, logvar),
+                               torch.distributions.kl_divergence(q, p).sum(-1))
+    # Monte Carlo: KL = E_q[log q(z) - log p(z)], within 5 standard errors.
+    z = mu + (0.5 * logvar).exp() * torch.randn(200_000, 4, 3, generator=g, dtype=torch.float64)
+    terms = log_normal(z, mu, logvar) - log_normal(z)
+    mc, se = terms.mean(0), terms.std(0) / math.sqrt(len(terms))
+    assert torch.all((mc - gaussian_kl(mu, logvar)).abs() < 5 * se)
+    assert torch.all(gaussian_kl(torch.zeros(2, 3), torch.zeros(2, 3)) == 0)
+
+
+def test_reparameterisation_gradient_flows():
+    mu = torch.tensor([0.5, -1.0], requires_grad=True)
+    logvar = torch.tensor([0.2, -0.4], requires_grad=True)
+    g = torch.Generator().manual_seed(1)
+    z = reparameterize(mu, logvar, generator=g)
+    eps = torch.randn(2, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(z, mu + (0.5 * logvar).exp() * eps)
+    z.sum().backward()
+    torch.testing.assert_close(mu.grad, torch.ones(2))                       # dz/dμ = 1
+    torch.testing.assert_close(logvar.grad, 0.5 * (0.5 * logvar).exp().detach() * eps)  # ½σε
+
+
+def _tiny_vae():
+    torch.manual_seed(0)
+    model = VAE(shape=(1, 2, 2), latent=1, hidden=(8,))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3)  # a decoder that depends strongly on z, an imperfect encoder
+    return model.eval()
+
+
+def _exact_log_px(model, x):
+    """log ∫ p(x|z) p(z) dz for a 1-D latent by quadrature on a fine grid."""
+    z = torch.linspace(-10, 10, 20001).unsqueeze(1)
+    logits = model.decode(z)                                                 # (M, 1, 2, 2)
+    ll = -torch.nn.functional.binary_cross_entropy_with_logits(
+        logits.unsqueeze(1).expand(-1, len(x), -1, -1, -1), x.expand(len(z), -1, -1, -1, -1),
+        reduction="none").flatten(2).sum(-1)                                 # (M, B)
+    dz = float(z[1] - z[0])
+    return torch.logsumexp(ll + log_normal(z).unsqueeze(1), 0) + math.log(dz)
+
+
+def test_importance_sampling_bounds_and_converges_on_a_tiny_model():
+    model = _tiny_vae()
+    x = torch.tensor([[[[1.0, 0.0], [1.0, 1.0]]], [[[0.0, 0.0], [1.0, 0.0]]],
+                      [[[1.0, 1.0], [1.0, 1.0]]]])
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        exact = _exact_log_px(model, x)
+        log_px, mc_elbo = importance_log_likelihood(model, x, K=20, generator=g, return_elbo=True)
+        assert torch.all(log_px >= mc_elbo)                 # Jensen, on the very same samples
+        assert torch.all(exact > mc_elbo)                   # the ELBO is a lower bound
+        big = importance_log_likelihood(model, x, K=50_000, generator=g)
+        torch.testing.assert_close(big, exact, atol=0.02, rtol=0)
+        # the closed-form-KL ELBO, averaged over many z, is below log p(x) too
+        mu, logvar = model.encode(x)
+        z = reparameterize(mu.expand(4000, -1, -1), logvar.expand(4000, -1, -1), generator=g)
+        e = elbo(x, model.decode(z), mu, logvar).mean(0)
+        assert torch.all(e < exact)
+
+
+def test_vae_forward_loss_and_fit_run():
+    model = VAE(shape=(1, 4, 4), latent=2, hidden=(16, 8))
+    x = (torch.rand(64, 1, 4, 4) > 0.5).float()
+    logits, mu, logvar = model(x)
+    assert logits.shape == x.shape and mu.shape == logvar.shape == (64, 2)
+    assert model.sample(5).shape == (5, 1, 4, 4)
+    before = evaluate_elbo(model, x, generator=torch.Generator().manual_seed(0))
+    hist = train.fit(model, (x, x), vae_loss(beta=1.0), epochs=30, lr=1e-2, progress=False,
+                     device="cpu")
+    after = evaluate_elbo(model, x, generator=torch.Generator().manual_seed(0))
+    assert hist.train_loss[-1] < hist.train_loss[0] and after > before
+    assert vae_loss(beta=4.0)(model(x), x) > vae_loss(beta=1.0)(model(x), x)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="latent"):
+        VAE(latent=0)
+    with pytest.raises(ValueError, match="same shape"):
+        gaussian_kl(torch.zeros(2, 3), torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="beta"):
+        vae_loss(beta=-1)
+    with pytest.raises(ValueError, match="K"):
+        importance_log_likelihood(VAE(shape=(1, 2, 2), latent=1), torch.zeros(1, 1, 2, 2), K=0)
