@@ -1,0 +1,115 @@
+"""A tiny causal transformer as a density model of binary images (§6.7).
+
+* :func:`causal_mask`: the additive mask M, 0 where key j may be seen by query i (j ≤ i)
+  and −∞ elsewhere; ``include_diagonal=False`` gives the mask as printed in the notes
+  (−∞ on the diagonal too), whose first row is all −∞.
+* :class:`CausalSelfAttention`: Q = X W_Q, K = X W_K, V = X W_V per head,
+  Y = softmax(Q Kᵀ / √d + M) V, heads concatenated and mixed by W_O; it keeps its last
+  attention weights for the attention-map widget.
+* :class:`CausalTransformer`: pixels x₁..x_n (binary) are predicted from a start token
+  followed by x₁..x_{n−1} (the input shifted by one), so output i sees x_{<i} only. It
+  shares the interface of :mod:`mplib.autoregressive` (``forward`` -> logits, ``log_prob``
+  in nats, ``sample``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .autoregressive import AutoregressiveModel
+
+
+def _check_int(value, name, minimum=1):
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def causal_mask(n: int, include_diagonal: bool = True, device=None) -> torch.Tensor:
+    """The (n, n) additive mask: M_ij = 0 if j ≤ i (j < i without the diagonal), else −∞."""
+    _check_int(n, "n")
+    allowed = torch.ones(n, n, dtype=torch.bool, device=device).tril(0 if include_diagonal else -1)
+    return torch.zeros(n, n, device=device).masked_fill(~allowed, float("-inf"))
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head masked self-attention, written out: softmax(Q Kᵀ/√d_h + M) V."""
+
+    def __init__(self, d: int, heads: int = 1):
+        super().__init__()
+        _check_int(d, "d")
+        _check_int(heads, "heads")
+        if d % heads:
+            raise ValueError(f"d ({d}) must be a multiple of heads ({heads})")
+        self.d, self.heads = d, heads
+        self.W_Q = nn.Linear(d, d, bias=False)
+        self.W_K = nn.Linear(d, d, bias=False)
+        self.W_V = nn.Linear(d, d, bias=False)
+        self.W_O = nn.Linear(d, d)
+        self.attention = None  # (N, heads, n, n) of the last forward pass
+
+    def _split(self, T):
+        N, n, _ = T.shape
+        return T.view(N, n, self.heads, self.d // self.heads).transpose(1, 2)
+
+    def forward(self, X):
+        N, n, _ = X.shape
+        Q, K, V = self._split(self.W_Q(X)), self._split(self.W_K(X)), self._split(self.W_V(X))
+        S = Q @ K.transpose(-2, -1) / math.sqrt(self.d // self.heads)
+        A = torch.softmax(S + causal_mask(n, device=X.device), dim=-1)
+        self.attention = A.detach()
+        Y = (A @ V).transpose(1, 2).reshape(N, n, self.d)
+        return self.W_O(Y)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: X + Attn(LN(X)), then + MLP(LN(·))."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.attn = CausalSelfAttention(d, heads)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+    def forward(self, X):
+        X = X + self.attn(self.ln1(X))
+        return X + self.mlp(self.ln2(X))
+
+
+START = 2  # token id of the start token (pixels are 0 and 1)
+
+
+class CausalTransformer(AutoregressiveModel):
+    """Transformer density model of n binary pixels: logits (N, n) of p(x_i = 1 | x_<i)."""
+
+    def __init__(self, n: int = 64, d: int = 32, heads: int = 2, layers: int = 2):
+        super().__init__()
+        self.n = _check_int(n, "n", minimum=2)
+        _check_int(layers, "layers")
+        self.token = nn.Embedding(3, d)
+        self.position = nn.Parameter(torch.randn(n, d))  # same scale as the tokens
+        self.blocks = nn.ModuleList(Block(d, heads) for _ in range(layers))
+        self.ln = nn.LayerNorm(d)
+        self.head = nn.Linear(d, 1)
+
+    def shift(self, x: torch.Tensor) -> torch.Tensor:
+        """Input tokens: [start, x_1, ..., x_{n−1}] (the pixels shifted right by one)."""
+        start = torch.full((len(x), 1), START, dtype=torch.long, device=x.device)
+        return torch.cat([start, x[:, :-1].long()], dim=1)
+
+    def forward(self, x):
+        x = self._check_x(x)
+        h = self.token(self.shift(x)) + self.position
+        for block in self.blocks:
+            h = block(h)
+        return self.head(self.ln(h)).squeeze(-1)
+
+    def attention_maps(self) -> torch.Tensor:
+        """Attention weights of the last forward pass: (layers, N, heads, n, n)."""
+        if any(b.attn.attention is None for b in self.blocks):
+            raise RuntimeError("run a forward pass first")
+        return torch.stack([b.attn.attention for b in self.blocks])

@@ -1,0 +1,181 @@
+"""Variational RNN (VRNN) and its conditional variant C-VRNN (§6.6).
+
+One VAE per time step whose prior is not N(0, I) but is predicted from the RNN state:
+
+    prior      (μ₀⁽ᵗ⁾, σ₀⁽ᵗ⁾)  = φ_prior(h⁽ᵗ⁾)
+    posterior  (μ⁽ᵗ⁾, σ⁽ᵗ⁾)    = φ_enc(φ_x(x⁽ᵗ⁾), h⁽ᵗ⁾)          z⁽ᵗ⁾ ~ N(μ⁽ᵗ⁾, diag σ⁽ᵗ⁾²)
+    decoder    (μ_x⁽ᵗ⁾, σ_x⁽ᵗ⁾) = φ_dec(φ_z(z⁽ᵗ⁾), h⁽ᵗ⁾)
+    recurrence h⁽ᵗ⁺¹⁾ = GRU([φ_x(x⁽ᵗ⁾), φ_z(z⁽ᵗ⁾)], h⁽ᵗ⁾),
+
+h⁽ᵗ⁾ summarising x⁽¹⁾..x⁽ᵗ⁻¹⁾. The loss is the negative ELBO summed over steps,
+Σ_t KL(q(z⁽ᵗ⁾ | ·) ‖ p(z⁽ᵗ⁾ | h⁽ᵗ⁾)) − log N(x⁽ᵗ⁾; μ_x⁽ᵗ⁾, σ_x⁽ᵗ⁾²). The conditional
+variant feeds a one-hot label y into prior, encoder, decoder and recurrence. Generation
+uses the prior only. :func:`sinusoid_sequences` makes the seeded toy data of the notebook.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def _check_int(value, name, minimum=1):
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def kl_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
+    """KL(N(μ_q, σ_q²) ‖ N(μ_p, σ_p²)) per dimension (same shape as the inputs):
+
+        ½ [log σ_p² − log σ_q² + (σ_q² + (μ_q − μ_p)²) / σ_p² − 1].
+    """
+    shapes = {tuple(t.shape) for t in (mu_q, logvar_q, mu_p, logvar_p)}
+    if len(shapes) != 1:
+        raise ValueError(f"mu_q, logvar_q, mu_p, logvar_p must have one shape, got {shapes}")
+    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp()
+                  - 1)
+
+
+def gaussian_nll(x, mu, logvar) -> torch.Tensor:
+    """−log N(x; μ, σ²) per dimension."""
+    return 0.5 * (math.log(2 * math.pi) + logvar + (x - mu) ** 2 / logvar.exp())
+
+
+def _mlp(n_in, n_hidden, n_out):
+    return nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_out))
+
+
+class VRNN(nn.Module):
+    """VRNN over sequences x (N, T, x_dim); ``n_classes > 0`` makes it a C-VRNN."""
+
+    def __init__(self, x_dim: int = 1, h_dim: int = 32, z_dim: int = 4, n_classes: int = 0):
+        super().__init__()
+        self.x_dim = _check_int(x_dim, "x_dim")
+        self.h_dim = _check_int(h_dim, "h_dim")
+        self.z_dim = _check_int(z_dim, "z_dim")
+        self.n_classes = _check_int(n_classes, "n_classes", minimum=0)
+        c = self.n_classes
+        self.phi_x = nn.Sequential(nn.Linear(x_dim, h_dim), nn.ReLU())
+        self.phi_z = nn.Sequential(nn.Linear(z_dim, h_dim), nn.ReLU())
+        self.phi_prior = _mlp(h_dim + c, h_dim, 2 * z_dim)
+        self.phi_enc = _mlp(2 * h_dim + c, h_dim, 2 * z_dim)
+        self.phi_dec = _mlp(2 * h_dim + c, h_dim, 2 * x_dim)
+        self.rnn = nn.GRUCell(2 * h_dim + c, h_dim)
+
+    def _label(self, y, N, device):
+        if self.n_classes == 0:
+            if y is not None:
+                raise ValueError("y must be None for an unconditional VRNN (n_classes=0)")
+            return torch.zeros(N, 0, device=device)
+        if y is None:
+            raise ValueError(f"y (labels 0..{self.n_classes - 1}) is required by a C-VRNN")
+        y = torch.as_tensor(y, device=device)
+        if y.shape != (N,) or y.min() < 0 or y.max() >= self.n_classes:
+            raise ValueError(f"y must hold {N} labels in 0..{self.n_classes - 1}")
+        return F.one_hot(y.long(), self.n_classes).float()
+
+    def forward(self, x, y=None, generator=None) -> dict:
+        """Per-step terms of the negative ELBO: {"kl": (N, T), "nll": (N, T), "x_mu": x-shaped}."""
+        if not torch.is_tensor(x) or x.dim() != 3 or x.shape[2] != self.x_dim:
+            raise ValueError(f"x must be a tensor (N, T, {self.x_dim}), got "
+                             f"{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
+        N, T, _ = x.shape
+        c = self._label(y, N, x.device)
+        h = torch.zeros(N, self.h_dim, device=x.device)
+        kl, nll, x_mu = [], [], []
+        for t in range(T):
+            fx = self.phi_x(x[:, t])
+            mu0, logvar0 = self.phi_prior(torch.cat([h, c], 1)).chunk(2, 1)
+            mu, logvar = self.phi_enc(torch.cat([fx, h, c], 1)).chunk(2, 1)
+            eps = torch.randn(mu.shape, generator=generator).to(x.device)
+            z = mu + (0.5 * logvar).exp() * eps
+            fz = self.phi_z(z)
+            mu_x, logvar_x = self.phi_dec(torch.cat([fz, h, c], 1)).chunk(2, 1)
+            logvar_x = logvar_x.clamp(-8, 4)
+            kl.append(kl_gaussians(mu, logvar, mu0, logvar0).sum(1))
+            nll.append(gaussian_nll(x[:, t], mu_x, logvar_x).sum(1))
+            x_mu.append(mu_x)
+            h = self.rnn(torch.cat([fx, fz, c], 1), h)
+        return {"kl": torch.stack(kl, 1), "nll": torch.stack(nll, 1),
+                "x_mu": torch.stack(x_mu, 1)}
+
+    def loss(self, x, y=None) -> torch.Tensor:
+        """Negative ELBO per time step, averaged over the batch."""
+        out = self(x, y)
+        return (out["kl"] + out["nll"]).mean()
+
+    @torch.no_grad()
+    def sample(self, num: int, T: int, y=None, generator=None) -> torch.Tensor:
+        """Generate (num, T, x_dim): z⁽ᵗ⁾ from the prior, x⁽ᵗ⁾ from the decoder, then h⁽ᵗ⁺¹⁾."""
+        _check_int(num, "num")
+        _check_int(T, "T")
+        device = next(self.parameters()).device
+        c = self._label(y, num, device)
+        h = torch.zeros(num, self.h_dim, device=device)
+        xs = []
+        for _ in range(T):
+            mu0, logvar0 = self.phi_prior(torch.cat([h, c], 1)).chunk(2, 1)
+            z = mu0 + (0.5 * logvar0).exp() * torch.randn(mu0.shape, generator=generator).to(device)
+            fz = self.phi_z(z)
+            mu_x, logvar_x = self.phi_dec(torch.cat([fz, h, c], 1)).chunk(2, 1)
+            x = mu_x + (0.5 * logvar_x.clamp(-8, 4)).exp() * torch.randn(
+                mu_x.shape, generator=generator).to(device)
+            xs.append(x)
+            h = self.rnn(torch.cat([self.phi_x(x), fz, c], 1), h)
+        return torch.stack(xs, 1)
+
+
+def train_vrnn(model: VRNN, X, y=None, *, epochs: int = 10, lr: float = 3e-3,
+               batch_size: int = 64, seed: int = 0, clip: float = 5.0) -> list[float]:
+    """Adam on the negative ELBO; returns the mean training loss of each epoch."""
+    _check_int(epochs, "epochs")
+    _check_int(batch_size, "batch_size")
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    device = next(model.parameters()).device
+    X = X.to(device)
+    y = None if y is None else y.to(device)
+    losses = []
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(X), generator=g)
+        total = 0.0
+        for i in range(0, len(X), batch_size):
+            idx = order[i:i + batch_size].to(device)
+            loss = model.loss(X[idx], None if y is None else y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        losses.append(total / len(X))
+    return losses
+
+
+PERIODS = (8.0, 16.0, 32.0)
+
+
+def sinusoid_sequences(n: int, T: int = 32, *, periods=PERIODS, noise: float = 0.1,
+                       seed: int = 0):
+    """``n`` noisy sinusoids (n, T, 1), class k having period ``periods[k]``; returns (X, y).
+
+    Each sequence gets a random phase and an amplitude in [0.6, 1.0], plus Gaussian noise.
+    """
+    _check_int(n, "n")
+    _check_int(T, "T", minimum=2)
+    if not periods or any(p <= 0 for p in periods):
+        raise ValueError(f"periods must be a non-empty list of positive numbers, got {periods!r}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(len(periods), (n,), generator=g)
+    P = torch.tensor(periods, dtype=torch.float32)[y][:, None]
+    phase = 2 * math.pi * torch.rand(n, 1, generator=g)
+    amp = 0.6 + 0.4 * torch.rand(n, 1, generator=g)
+    t = torch.arange(T, dtype=torch.float32)[None, :]
+    X = amp * torch.sin(2 * math.pi * t / P + phase) + noise * torch.randn(n, T, generator=g)
+    return X[:, :, None], y

@@ -1,0 +1,224 @@
+"""WaveNet: μ-law quantisation, causal dilated convolutions, a tiny model (§6.5).
+
+* :func:`mu_law_encode` / :func:`mu_law_decode`: audio in [−1, 1] to μ + 1 = 256 classes,
+  F(x) = sign(x) ln(1 + μ|x|) / ln(1 + μ), and back.
+* :class:`CausalConv1d`: a 1-D convolution padded on the left only, so output t sees
+  inputs t − (k − 1)d, ..., t and nothing later.
+* :func:`receptive_field` (closed form 1 + Σ_ℓ (k − 1) d_ℓ, = 2^L for k = 2 and doubling
+  dilations) and :func:`receptive_field_autograd` (the same, measured by autograd).
+* :func:`dilation_path`: the units of Figure 18 that one output depends on, layer by layer.
+* :class:`WaveNet`: embedding, gated residual dilated layers, skip connections, 256 logits
+  per step; output t predicts x_{t+1} from x_{≤t}; :meth:`WaveNet.sample` generates.
+* :func:`synthetic_waveform`: seeded tones with harmonics (the data of the notebook).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+SCHEDULES = ("doubling", "ones")
+
+
+def _check_int(value, name, minimum=1):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_mu(mu):
+    return _check_int(mu, "mu", minimum=1)
+
+
+def mu_law_encode(x, mu: int = 255) -> torch.Tensor:
+    """Quantise x ∈ [−1, 1] to integers 0..μ: round((F(x) + 1) / 2 · μ)."""
+    mu = _check_mu(mu)
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if x.numel() and (x.min() < -1 or x.max() > 1):
+        raise ValueError("x must lie in [-1, 1]; scale the waveform first")
+    F_x = torch.sign(x) * torch.log1p(mu * x.abs()) / math.log1p(mu)
+    return torch.round((F_x + 1) / 2 * mu).long()
+
+
+def mu_law_decode(q, mu: int = 255) -> torch.Tensor:
+    """Back from classes 0..μ to [−1, 1]: y = 2q/μ − 1, x = sign(y) ((1 + μ)^|y| − 1) / μ."""
+    mu = _check_mu(mu)
+    q = torch.as_tensor(q)
+    if q.numel() and (q.min() < 0 or q.max() > mu):
+        raise ValueError(f"q must hold integers in 0..{mu}")
+    y = 2 * q.float() / mu - 1
+    return torch.sign(y) * ((1 + mu) ** y.abs() - 1) / mu
+
+
+class CausalConv1d(nn.Conv1d):
+    """Conv1d with ``(kernel_size − 1) · dilation`` zeros padded on the left only:
+
+        y_t = b + Σ_{m=0}^{k−1} W_m x_{t − m·d}.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 2,
+                 dilation: int = 1):
+        _check_int(kernel_size, "kernel_size")
+        _check_int(dilation, "dilation")
+        super().__init__(in_channels, out_channels, kernel_size, dilation=dilation)
+        self.left = (kernel_size - 1) * dilation
+
+    def forward(self, x):
+        return super().forward(F.pad(x, (self.left, 0)))
+
+
+def dilations(layers: int, schedule: str = "doubling") -> list[int]:
+    """1, 2, 4, ..., 2^(L−1) ("doubling") or 1, 1, ..., 1 ("ones")."""
+    layers = _check_int(layers, "layers")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    return [2 ** l if schedule == "doubling" else 1 for l in range(layers)]
+
+
+def receptive_field(dilation_list, kernel_size: int = 2) -> int:
+    """1 + Σ_ℓ (k − 1) d_ℓ: how many inputs one output of the stack sees."""
+    k = _check_int(kernel_size, "kernel_size")
+    return 1 + sum((k - 1) * _check_int(d, "dilation") for d in dilation_list)
+
+
+class CausalStack(nn.Sequential):
+    """Plain stacked causal dilated convolutions with tanh between (for the checks)."""
+
+    def __init__(self, dilation_list, channels: int = 1, kernel_size: int = 2):
+        mods = []
+        for i, d in enumerate(dilation_list):
+            if i:
+                mods.append(nn.Tanh())
+            mods.append(CausalConv1d(channels, channels, kernel_size, d))
+        super().__init__(*mods)
+
+
+def receptive_field_autograd(net: nn.Module, channels: int = 1, T: int = 256,
+                             t: int | None = None) -> int:
+    """Number of input steps with a nonzero gradient ∂ y[0, :, t] / ∂ x (random input)."""
+    T = _check_int(T, "T")
+    t = T - 1 if t is None else t
+    x = torch.randn(1, channels, T, generator=torch.Generator().manual_seed(0),
+                    requires_grad=True)
+    net(x)[0, :, t].sum().backward()
+    return int((x.grad[0].abs().sum(0) > 0).sum())
+
+
+def dilation_path(layers: int, schedule: str, output: int, T: int, kernel_size: int = 2):
+    """The units of Figure 18 that output ``output`` (of T) depends on.
+
+    Returns (active, edges): ``active[ℓ]`` a boolean array (T,) per level ℓ = 0 (input)
+    .. L (output), and ``edges`` a list of ((ℓ−1, s), (ℓ, t)) connections on the path.
+    """
+    d = dilations(layers, schedule)
+    T = _check_int(T, "T")
+    if not (isinstance(output, (int, np.integer)) and 0 <= output < T):
+        raise ValueError(f"output must be an index in 0..{T - 1}, got {output!r}")
+    active = np.zeros((layers + 1, T), dtype=bool)
+    active[layers, output] = True
+    edges = []
+    for level in range(layers, 0, -1):
+        for t in np.flatnonzero(active[level]):
+            for m in range(kernel_size):
+                s = t - m * d[level - 1]
+                if s >= 0:
+                    active[level - 1, s] = True
+                    edges.append(((level - 1, int(s)), (level, int(t))))
+    return active, edges
+
+
+class ResidualLayer(nn.Module):
+    """z = tanh(W_f * x) ⊙ σ(W_g * x) (dilated, causal); out: x + W_res z, skip: W_skip z."""
+
+    def __init__(self, channels, dilation, kernel_size=2):
+        super().__init__()
+        self.conv = CausalConv1d(channels, 2 * channels, kernel_size, dilation)
+        self.res = nn.Conv1d(channels, channels, 1)
+        self.skip = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, x):
+        f, g = self.conv(x).chunk(2, dim=1)
+        z = torch.tanh(f) * torch.sigmoid(g)
+        return x + self.res(z), self.skip(z)
+
+
+class WaveNet(nn.Module):
+    """A tiny WaveNet over ``classes`` μ-law classes.
+
+    forward(x) with x integer classes (N, T) returns logits (N, classes, T); the logits at
+    step t are p(x_{t+1} | x_{≤t}). Receptive field: :attr:`receptive_field` steps.
+    """
+
+    def __init__(self, classes: int = 256, channels: int = 32, layers: int = 6,
+                 kernel_size: int = 2, schedule: str = "doubling"):
+        super().__init__()
+        self.classes = _check_int(classes, "classes", minimum=2)
+        channels = _check_int(channels, "channels")
+        d = dilations(layers, schedule)
+        self.receptive_field = receptive_field(d, kernel_size)
+        self.embed = nn.Embedding(self.classes, channels)
+        self.layers = nn.ModuleList(ResidualLayer(channels, di, kernel_size) for di in d)
+        self.head = nn.Sequential(nn.ReLU(), nn.Conv1d(channels, channels, 1), nn.ReLU(),
+                                  nn.Conv1d(channels, self.classes, 1))
+
+    def features(self, h):
+        """The network from embedded input h (N, channels, T) to logits."""
+        skips = 0
+        for layer in self.layers:
+            h, s = layer(h)
+            skips = skips + s
+        return self.head(skips)
+
+    def forward(self, x):
+        if not torch.is_tensor(x) or x.dtype not in (torch.int64, torch.int32) or x.dim() != 2:
+            raise TypeError("x must be an integer tensor of classes with shape (N, T)")
+        return self.features(self.embed(x).transpose(1, 2))
+
+    def loss(self, x):
+        """Mean cross-entropy of predicting x_{t+1} from x_{≤t} (nats per step)."""
+        return F.cross_entropy(self(x)[:, :, :-1], x[:, 1:])
+
+    @torch.no_grad()
+    def sample(self, length: int, prime: torch.Tensor, generator=None,
+               temperature: float = 1.0) -> torch.Tensor:
+        """Continue ``prime`` (N, T0) integer classes by ``length`` steps, one at a time."""
+        length = _check_int(length, "length")
+        if not torch.is_tensor(prime) or prime.dim() != 2 or prime.shape[1] < 1:
+            raise ValueError("prime must be an integer tensor (N, T0) with T0 >= 1")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature!r}")
+        device = next(self.parameters()).device
+        x = prime.to(device)
+        R = self.receptive_field
+        for _ in range(length):
+            logits = self(x[:, -R:])[:, :, -1] / temperature
+            p = torch.softmax(logits, dim=1).cpu()
+            nxt = torch.multinomial(p, 1, generator=generator).to(device)
+            x = torch.cat([x, nxt], dim=1)
+        return x[:, prime.shape[1]:]
+
+
+def synthetic_waveform(n: int, length: int, *, periods=(16, 24, 32), noise: float = 0.01,
+                       seed: int = 0) -> torch.Tensor:
+    """``n`` waveforms (n, length) in [−1, 1]: a tone of a period drawn from ``periods`` with
+    two harmonics, random phase and amplitude, plus a little Gaussian noise."""
+    n = _check_int(n, "n")
+    length = _check_int(length, "length", minimum=2)
+    if not periods or any(p <= 1 for p in periods):
+        raise ValueError(f"periods must be a non-empty list of numbers > 1, got {periods!r}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    g = torch.Generator().manual_seed(seed)
+    P = torch.tensor(periods, dtype=torch.float32)[torch.randint(len(periods), (n, 1),
+                                                                 generator=g)]
+    phase = 2 * math.pi * torch.rand(n, 1, generator=g)
+    amp = 0.5 + 0.4 * torch.rand(n, 1, generator=g)
+    t = torch.arange(length, dtype=torch.float32)[None, :]
+    w = 2 * math.pi * t / P + phase
+    x = amp * (0.7 * torch.sin(w) + 0.3 * torch.sin(2 * w + 0.5))
+    x = x + noise * torch.randn(n, length, generator=g)
+    return x.clamp(-1, 1)

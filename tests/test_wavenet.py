@@ -1,0 +1,106 @@
+"""§6.5 WaveNet: μ-law round trip, causality, receptive field 2^L, path, widget."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mplib.wavenet import (CausalConv1d, CausalStack, WaveNet, dilation_path, dilations,
+                           mu_law_decode, mu_law_encode, receptive_field,
+                           receptive_field_autograd, synthetic_waveform)
+from mplib.widgets.dilation import DilationWidget
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=50))
+def test_mu_law_round_trip(xs):
+    x = torch.tensor(xs, dtype=torch.float32)
+    q = mu_law_encode(x)
+    assert q.dtype == torch.int64 and q.min() >= 0 and q.max() <= 255
+    err = (mu_law_decode(q) - x).abs()
+    # half a quantisation step of F, times dx/dF = ln(1 + μ)(1/μ + |x|)
+    bound = 1.1 * math.log(256) * (1 / 255 + x.abs()) / 255 + 1e-6
+    assert (err <= bound).all()
+
+
+def test_mu_law_ends_and_errors():
+    assert mu_law_encode(torch.tensor([-1.0, 0.0, 1.0])).tolist() == [0, 128, 255]
+    torch.testing.assert_close(mu_law_decode(torch.tensor([0, 255])), torch.tensor([-1.0, 1.0]))
+    with pytest.raises(ValueError, match="x must lie"):
+        mu_law_encode(torch.tensor([1.5]))
+    with pytest.raises(ValueError, match="q must"):
+        mu_law_decode(torch.tensor([256]))
+    with pytest.raises(ValueError, match="mu"):
+        mu_law_encode(torch.tensor([0.0]), mu=0)
+
+
+def test_causal_conv_matches_formula():
+    torch.manual_seed(0)
+    conv = CausalConv1d(1, 1, kernel_size=2, dilation=3)
+    x = torch.randn(1, 1, 20)
+    W, b = conv.weight[0, 0], conv.bias[0]
+    xp = torch.nn.functional.pad(x[0, 0], (3, 0))
+    expected = b + W[1] * xp[3:] + W[0] * xp[:-3]
+    torch.testing.assert_close(conv(x)[0, 0], expected)
+
+
+@pytest.mark.parametrize("L", [1, 2, 3, 4, 5, 6, 7])
+def test_receptive_field_is_two_to_the_L(L):
+    d = dilations(L)
+    assert receptive_field(d) == 2 ** L
+    torch.manual_seed(L)
+    assert receptive_field_autograd(CausalStack(d), T=300) == 2 ** L
+    assert receptive_field(dilations(L, "ones")) == L + 1
+    assert receptive_field_autograd(CausalStack(dilations(L, "ones"))) == L + 1
+
+
+def test_wavenet_is_causal_and_has_its_receptive_field():
+    torch.manual_seed(0)
+    net = WaveNet(channels=8, layers=4)
+    h = torch.randn(1, 8, 40, requires_grad=True)
+    net.features(h)[0, :, 30].sum().backward()
+    seen = np.flatnonzero(h.grad[0].abs().sum(0).numpy())
+    assert seen.tolist() == list(range(31 - 16, 31))
+    x = torch.randint(0, 256, (2, 50))
+    assert net(x).shape == (2, 256, 50)
+    assert net.loss(x).ndim == 0
+    s = net.sample(5, x[:, :10], generator=torch.Generator().manual_seed(0))
+    assert s.shape == (2, 5) and s.min() >= 0 and s.max() < 256
+    with pytest.raises(TypeError, match="integer"):
+        net(torch.zeros(2, 50))
+
+
+@settings(max_examples=30, deadline=None)
+@given(L=st.integers(1, 5), sched=st.sampled_from(["doubling", "ones"]), t=st.integers(0, 63))
+def test_dilation_path_matches_receptive_field(L, sched, t):
+    active, edges = dilation_path(L, sched, t, 64)
+    rf = receptive_field(dilations(L, sched))
+    assert np.flatnonzero(active[0]).tolist() == list(range(max(0, t - rf + 1), t + 1))
+    assert all(a[0] + 1 == b[0] and a[1] <= b[1] for a, b in edges)
+
+
+def test_synthetic_waveform():
+    w = synthetic_waveform(4, 100, seed=0)
+    assert w.shape == (4, 100) and w.abs().max() <= 1
+    torch.testing.assert_close(w, synthetic_waveform(4, 100, seed=0))
+    with pytest.raises(ValueError, match="periods"):
+        synthetic_waveform(4, 100, periods=())
+
+
+def test_dilation_widget_changes_with_first_slider():
+    w = DilationWidget()
+    first = w.image.value
+    w.controls["layers"].value = 5
+    assert w.error is None and w.image.value != first
+    assert len(w.lines.get_segments()) > 0
+    w.controls["schedule"].value = "ones"
+    assert w.error is None
+
+
+def test_full_mode_size_constructs():
+    net = WaveNet(channels=64, layers=6)  # the notebook's full mode
+    assert net.receptive_field == 64
+    assert net(torch.randint(0, 256, (2, 192))).shape == (2, 256, 192)
