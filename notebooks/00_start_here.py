@@ -54,14 +54,12 @@ if "google.colab" in sys.modules:
 # |---|---|---|
 # | [01_neural_networks](01_neural_networks.ipynb) | 1 Neural networks (1.1–1.5) | perceptron convergence, universal approximation |
 # | [02_convolutional_networks](02_convolutional_networks.ipynb) | 2 Convolutional networks (2.1–2.2) | receptive field |
-# | 03_fully_convolutional_networks (in preparation) | 3 Fully convolutional networks (3.1–3.2) | upsampling explorer |
-# | 04_recurrent_networks (in preparation) | 4 Recurrent networks (4.1–4.3) | vanishing gradients |
-# | 05_autoencoders (in preparation) | 5 Autoencoders (5.1–5.4) | latent interpolation |
+# | [03_fully_convolutional_networks](03_fully_convolutional_networks.ipynb) | 3 Fully convolutional networks (3.1–3.2) | upsampling explorer |
+# | [04_recurrent_networks](04_recurrent_networks.ipynb) | 4 Recurrent networks (4.1–4.3) | vanishing gradients |
+# | [05_autoencoders](05_autoencoders.ipynb) | 5 Autoencoders (5.1–5.4) | latent interpolation |
 # | [06a_autoregressive_density](06a_autoregressive_density.ipynb) | 6 Autoregressive models (6.1–6.3) | MADE masks |
-# | 06b_pixelcnn_wavenet (in preparation) | 6 Autoregressive models (6.4–6.5) | PixelCNN blind spot, WaveNet dilation |
-# | 06c_vrnn_transformers (in preparation) | 6 Autoregressive models (6.6–6.7) | attention map |
-#
-# A chapter marked *in preparation* is still being written; its link appears when it lands.
+# | [06b_pixelcnn_wavenet](06b_pixelcnn_wavenet.ipynb) | 6 Autoregressive models (6.4–6.5) | PixelCNN blind spot, WaveNet dilation |
+# | [06c_vrnn_transformers](06c_vrnn_transformers.ipynb) | 6 Autoregressive models (6.6–6.7) | attention map |
 
 # %% [markdown]
 # ## Modes and devices
