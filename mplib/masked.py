@@ -18,6 +18,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .checks import integer as _check_positive_int
+
 
 class MaskedLinear(nn.Linear):
     """``nn.Linear(in_features, out_features)`` with its weight multiplied by ``mask`` (out, in).
@@ -69,11 +71,6 @@ def effective_parameters(module: nn.Module) -> int:
             else:
                 total += p.numel()
     return total
-
-
-def _check_positive_int(value, name, minimum=1):
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def _hidden_list(hidden) -> list[int]:

@@ -23,13 +23,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .checks import integer as _check_int
+
 MASK_TYPES = ("A", "B")
-
-
-def _check_int(value, name, minimum=1):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_kernel(kernel_size):

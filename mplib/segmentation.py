@@ -17,14 +17,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checks import integer as _check_int
+
 CLASSES = ("background", "circle", "square", "triangle")
 SHAPES = CLASSES[1:]
-
-
-def _check_int(value, name, low):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _check_number(value, name):

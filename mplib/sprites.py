@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .checks import integer as _positive_int
+
 SHAPES = ("square", "ellipse", "triangle")
 FACTORS = ("shape", "scale", "x", "y")
 
@@ -37,12 +39,6 @@ class Sprites:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}: {len(v)}" for k, v in self.values.items())
         return f"Sprites({len(self)} images of {tuple(self.images.shape[1:])}; {sizes})"
-
-
-def _positive_int(value, name, minimum=1):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def render(shape: str, radius: float, cx: float, cy: float, size: int = 16) -> np.ndarray:

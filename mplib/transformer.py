@@ -21,12 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .autoregressive import AutoregressiveModel
-
-
-def _check_int(value, name, minimum=1):
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+from .checks import integer as _check_int
 
 
 def causal_mask(n: int, include_diagonal: bool = True, device=None) -> torch.Tensor:

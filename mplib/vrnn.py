@@ -21,11 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-
-def _check_int(value, name, minimum=1):
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+from .checks import integer as _check_int
 
 
 def kl_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
