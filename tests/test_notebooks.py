@@ -87,3 +87,26 @@ def test_binder_installs_cpu_torch_and_mplib():
                   if "==" in line and not line.startswith("#"))
     assert f"torch=={pinned['torch']}" in req and "cpu" in req
     assert "pip install" in (ROOT / "binder" / "postBuild").read_text()
+
+
+SECTIONS = {  # every numbered section of the notes has a heading in its chapter's notebook
+    "01_neural_networks": ["1.1", "1.2", "1.3", "1.4", "1.5"],
+    "02_convolutional_networks": ["2.1", "2.2"],
+    "03_fully_convolutional_networks": ["3.1", "3.2"],
+    "04_recurrent_networks": ["4.1", "4.2", "4.3"],
+    "05_autoencoders": ["5.1", "5.2", "5.3", "5.4"],
+    "06a_autoregressive_density": ["6.1", "6.2", "6.3"],
+    "06b_pixelcnn_wavenet": ["6.4", "6.5"],
+    "06c_vrnn_transformers": ["6.6", "6.7"],
+}
+
+
+def test_all_23_sections_have_headings():
+    assert sum(len(v) for v in SECTIONS.values()) == 23
+    for stem, numbers in SECTIONS.items():
+        nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+        headings = [line for c in nb.cells if c.cell_type == "markdown"
+                    for line in c.source.splitlines() if line.startswith("## ")]
+        for number in numbers:
+            assert any(h.startswith(f"## {number} ") for h in headings), (
+                f"{stem} has no heading '## {number} ...'")
