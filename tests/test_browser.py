@@ -196,6 +196,19 @@ def test_notebook_in_jupyterlab(browser, lab, path):
     finally:
         page.screenshot(path=str(SHOTS / f"{path.stem}.png"))  # also (mostly) when it fails
         page.close()
+        _shut_down_kernels(base, token)
+
+
+def _shut_down_kernels(base, token):
+    """End the notebook's kernel, so that nine notebooks do not hold nine kernels' memory."""
+    def call(method, url):
+        req = urllib.request.Request(f"{base}{url}", method=method,
+                                     headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
+
+    for session in call("GET", "/api/sessions"):
+        call("DELETE", f"/api/sessions/{session['id']}")
 
 
 def _move_first_slider(page, view):
