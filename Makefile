@@ -25,8 +25,10 @@ lab: $(STAMP)
 		--ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
 ## make test: unit tests, every notebook under nbval (quick mode), pairing, browser test
+# Two workers (the notebooks use one thread each); loadscope keeps a notebook's cells together.
+JOBS ?= 2
 test: $(STAMP)
-	MPLIB_MODE=quick $(BIN)/python -m pytest
+	MPLIB_MODE=quick $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 
 ## make unit: the fast part only (no notebook execution, no browser)
 unit: $(STAMP)
