@@ -85,3 +85,43 @@ def test_prefer_one_thread_on_cpu(monkeypatch):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_seed_offset_shifts_every_seed(monkeypatch):
+    monkeypatch.delenv("MPLIB_SEED_OFFSET", raising=False)
+    assert runtime.seed_offset() == 0 and runtime.shift(3) == 3
+    runtime.seed(3)
+    unshifted = torch.rand(1).item()
+    monkeypatch.setenv("MPLIB_SEED_OFFSET", "2")
+    assert runtime.shift(3) == 5
+    runtime.seed(1)  # 1 + 2 == 3
+    assert torch.rand(1).item() == unshifted
+    assert "seeds shifted by 2" in runtime.describe()
+
+
+@pytest.mark.parametrize("name", ["MPLIB_SEED_OFFSET", "MPLIB_FAST_DEV_RUN"])
+@pytest.mark.parametrize("bad", ["-1", "two", "1.5"])
+def test_env_counts_reject_bad_values(monkeypatch, name, bad):
+    monkeypatch.setenv(name, bad)
+    fn = runtime.seed_offset if name == "MPLIB_SEED_OFFSET" else runtime.fast_dev_run
+    with pytest.raises(ValueError, match=name):
+        fn()
+
+
+def test_target_prints_and_asserts(monkeypatch, capsys):
+    monkeypatch.delenv("MPLIB_FAST_DEV_RUN", raising=False)
+    assert runtime.target("accuracy 97.0% >= 95%", True)
+    assert capsys.readouterr().out == "target: accuracy 97.0% >= 95% -> met\n"
+    with pytest.raises(AssertionError, match="target missed: accuracy 90.0% >= 95%"):
+        runtime.target("accuracy 90.0% >= 95%", False)
+    assert "-> MISSED" in capsys.readouterr().out
+
+
+def test_target_not_asserted_in_fast_dev_run(monkeypatch, capsys):
+    monkeypatch.setenv("MPLIB_FAST_DEV_RUN", "2")
+    assert runtime.fast_dev_run() == 2
+    assert runtime.target("loss 3.0 <= 0.5", False) is False
+    assert "-> MISSED (not asserted: fast dev run)" in capsys.readouterr().out
+    assert "fast dev run" in runtime.describe()
+    with pytest.raises(ValueError, match="description"):
+        runtime.target("", True)
