@@ -13,20 +13,35 @@ from pathlib import Path
 import matplotlib
 
 FIGURES: dict = {}
+NOTES_FIGURES: dict = {}  # name -> the number of the notes' figure that it redraws
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "figures"
+NOTES = "Machine Perception, C. Perez Jensen, 2024"
 
 
-def figure(name: str):
-    """Register a function that builds the figure saved as ``figures/<name>.png``."""
+def figure(name: str, redraws: int | None = None):
+    """Register a function that builds the figure saved as ``figures/<name>.png``.
+
+    ``redraws=N`` marks a picture that redraws the notes' Figure N; :func:`render` then
+    writes that credit on it (CC BY 4.0 asks us to say what we adapted and from where).
+    """
     def register(fn):
         if name in FIGURES:
             raise ValueError(f"figure name {name!r} is registered twice")
+        if redraws is not None:
+            NOTES_FIGURES[name] = redraws
         FIGURES[name] = fn
         return fn
     return register
 
 
-@figure("fig02_xor")
+def credit(name: str) -> str | None:
+    """The caption line of a figure that redraws one of the notes', else None."""
+    if name not in NOTES_FIGURES:
+        return None
+    return f"Redraws Figure {NOTES_FIGURES[name]} of {NOTES}"
+
+
+@figure("fig02_xor", redraws=2)
 def xor_problem():
     """Figure 2 (§1.1): XOR is not linearly separable; one hidden layer separates it."""
     import matplotlib.pyplot as plt
@@ -72,7 +87,7 @@ def _grids(panels, title=None, size=2.4):
     return fig
 
 
-@figure("fig07_max_pooling")
+@figure("fig07_max_pooling", redraws=7)
 def max_pooling():
     """Figure 7 (§2.2): 2x2 max pooling with stride 2; the maxima outlined."""
     import torch
@@ -98,28 +113,28 @@ def _upsampled(method_name, title):
     out = {"nearest": lambda: upsampling.nearest(z, 2),
            "bed_of_nails": lambda: upsampling.bed_of_nails(z, 2),
            "max_unpool": lambda: upsampling.max_unpool(z, idx, 2)}[method_name]()
-    return _grids([(z, "input (Figure 7's output)", None), (out, "upsampled, s = 2", None)], title)
+    return _grids([(z, "Figure 7's output", None), (out, "upsampled, s = 2", None)], title)
 
 
-@figure("fig08_nearest_neighbour")
+@figure("fig08_nearest_neighbour", redraws=8)
 def nearest_neighbour():
     """Figure 8 (§3.1): nearest-neighbour upsampling copies each value into its block."""
     return _upsampled("nearest", "Figure 8: nearest neighbour")
 
 
-@figure("fig09_bed_of_nails")
+@figure("fig09_bed_of_nails", redraws=9)
 def bed_of_nails():
     """Figure 9 (§3.1): bed of nails puts each value in the top-left corner of its block."""
     return _upsampled("bed_of_nails", "Figure 9: bed of nails")
 
 
-@figure("fig10_max_unpooling")
+@figure("fig10_max_unpooling", redraws=10)
 def max_unpooling():
     """Figure 10 (§3.1): max unpooling puts each value back where Figure 7 found its max."""
     return _upsampled("max_unpool", "Figure 10: max unpooling of Figure 7")
 
 
-@figure("fig15_made_masks")
+@figure("fig15_made_masks", redraws=15)
 def made_masks():
     """Figure 15 (§6.3): MADE with n = 3, its masks and connectivity."""
     from .widgets.made import MadeWidget
@@ -127,7 +142,7 @@ def made_masks():
     return MadeWidget().fig
 
 
-@figure("fig17_pixelcnn_blind_spot")
+@figure("fig17_pixelcnn_blind_spot", redraws=17)
 def pixelcnn_blind_spot():
     """Figure 17 (§6.4): the blind spot of stacked masked convolutions."""
     from .widgets.blind_spot import BlindSpotWidget
@@ -139,7 +154,7 @@ def pixelcnn_blind_spot():
     return w.fig
 
 
-@figure("fig18_wavenet_dilations")
+@figure("fig18_wavenet_dilations", redraws=18)
 def wavenet_dilations():
     """Figure 18 (§6.5): stacked dilated causal convolutions, receptive field 2^L."""
     from .widgets.dilation import DilationWidget
@@ -271,6 +286,10 @@ def render(names=None, out_dir: Path = DEFAULT_DIR) -> list[Path]:
     written = []
     for name in names or FIGURES:
         fig = FIGURES[name]()
+        line = credit(name)
+        if line:
+            fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.05)  # room for the line
+            fig.text(0.99, 0.01, line, ha="right", va="bottom", fontsize=7, color="0.35")
         path = out_dir / f"{name}.png"
         fig.savefig(path, dpi=100)
         plt.close(fig)

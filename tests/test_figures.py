@@ -35,3 +35,12 @@ def test_render_writes_png(tmp_path):
 def test_unknown_figure_is_named():
     with pytest.raises(ValueError, match="unknown figure"):
         figures.render(["fig99"], "/nonexistent")
+
+
+def test_redrawn_figures_credit_the_notes():
+    assert set(figures.NOTES_FIGURES) == {n for n in figures.FIGURES if n.startswith("fig")}
+    for name, number in figures.NOTES_FIGURES.items():
+        assert name.startswith(f"fig{number:02d}_")
+        assert figures.credit(name) == (f"Redraws Figure {number} of Machine Perception, "
+                                        "C. Perez Jensen, 2024")
+    assert figures.credit("ch2_convolution_matrix") is None
