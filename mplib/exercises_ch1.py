@@ -84,7 +84,7 @@ def check_predicted_bound(answer):
 # --------------------------------------------------------------------------- §1.2 losses
 
 
-def bce(y_hat, y):
+def mean_bce(y_hat, y):
     """Mean binary cross-entropy −(1/n) Σ [yᵢ log ŷᵢ + (1 − yᵢ) log(1 − ŷᵢ)] (numpy arrays)."""
     return float(-np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))
 
@@ -102,17 +102,18 @@ BCE_MISTAKES = [
             "examples (the 1/n), not the sum.",
             fn=lambda yh, y: float(-np.sum(y * np.log(yh) + (1 - y) * np.log(1 - yh)))),
     Mistake("sign", "Your loss is negative, but −log of a probability is ≥ 0: the minus sign is "
-            "missing.", fn=lambda yh, y: -bce(yh, y)),
+            "missing.", fn=lambda yh, y: -mean_bce(yh, y)),
     Mistake("one term", "Examples with y = 0 add nothing to your loss: the term "
             "−(1 − y) log(1 − ŷ) is missing.",
             fn=lambda yh, y: float(-np.mean(y * np.log(yh)))),
     Mistake("swapped", "ŷ and y are swapped: the log is taken of the prediction ŷ, and y "
-            "weighs the terms.", fn=lambda yh, y: bce(y, yh)),
+            "weighs the terms.", fn=lambda yh, y: mean_bce(y, yh)),
 ]
 
 
-def check_bce(student_fn):
-    return check_function(student_fn, bce, BCE_CASES, mistakes=BCE_MISTAKES, exercise="bce")
+def check_mean_bce(student_fn):
+    return check_function(student_fn, mean_bce, BCE_CASES, mistakes=BCE_MISTAKES,
+                          exercise="mean_bce")
 
 
 MAP_UNIFORM_OPTIONS = {

@@ -40,7 +40,7 @@ FUNCTION_EXERCISES = {
         (lambda t, x, y, eta: t + eta * (y - float(t @ x >= 0)) * x, "threshold"),
         (lambda t, x, y, eta: t + (y - float(t @ x > 0)) * x, "no eta"),
     ]),
-    ch1.check_bce: (ch1.bce, [
+    ch1.check_mean_bce: (ch1.mean_bce, [
         (lambda yh, y: -np.sum(y * np.log(yh) + (1 - y) * np.log(1 - yh)), "missing 1/n"),
         (lambda yh, y: np.mean(y * np.log(yh) + (1 - y) * np.log(1 - yh)), "sign"),
         (lambda yh, y: -np.mean(y * np.log(yh)), "one term"),
@@ -75,7 +75,7 @@ def _hints(mistakes):
 
 HINTS = {
     ch1.check_perceptron_step: _hints(ch1.PERCEPTRON_MISTAKES),
-    ch1.check_bce: _hints(ch1.BCE_MISTAKES),
+    ch1.check_mean_bce: _hints(ch1.BCE_MISTAKES),
     ch1.check_linear_backward: _hints(ch1.LAYER_MISTAKES),
     ch1.check_sigmoid_prime: _hints(ch1.SIGMOID_MISTAKES),
     ch1.check_predicted_bound: _hints(ch1.BOUND_MISTAKES),
@@ -128,10 +128,10 @@ def test_student_exception_is_one_line_about_their_code(capsys):
 
 
 def test_no_return_is_named(capsys):
-    def bce(y_hat, y):
+    def mean_bce(y_hat, y):
         -np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
 
-    _, out = run(ch1.check_bce, bce, capsys)
+    _, out = run(ch1.check_mean_bce, mean_bce, capsys)
     assert "returned None" in out and "return" in out
 
 
@@ -166,11 +166,11 @@ def test_a_student_function_may_not_spoil_the_next_case(capsys):
 @pytest.mark.parametrize("value", ["validate", "autograde"])
 def test_under_nbgrader_failures_raise_and_passes_do_not(monkeypatch, capsys, value):
     monkeypatch.setenv("NBGRADER_EXECUTION", value)
-    ch1.check_bce(ch1.bce)
+    ch1.check_mean_bce(ch1.mean_bce)
     with pytest.raises(ex.ExerciseFailed, match="not tried yet"):
-        ch1.check_bce(stub)
+        ch1.check_mean_bce(stub)
     with pytest.raises(ex.ExerciseFailed, match="Hint: Your loss is n times too large"):
-        ch1.check_bce(lambda yh, y: -np.sum(y * np.log(yh) + (1 - y) * np.log(1 - yh)))
+        ch1.check_mean_bce(lambda yh, y: -np.sum(y * np.log(yh) + (1 - y) * np.log(1 - yh)))
     with pytest.raises(AssertionError):   # nbgrader counts any error; this one is an AssertionError
         ch1.check_break_relu("a")
 
@@ -192,7 +192,7 @@ def test_yours_or_reference(capsys):
 
 def test_yours_or_reference_under_nbgrader_does_not_raise(monkeypatch, capsys):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    assert ex.yours_or_reference(stub, ch1.bce, ch1.BCE_CASES) is ch1.bce
+    assert ex.yours_or_reference(stub, ch1.mean_bce, ch1.BCE_CASES) is ch1.mean_bce
 
 
 # ---------------------------------------------------------------- the references themselves
@@ -202,7 +202,7 @@ def test_references_agree_with_independent_computations():
     bound = perceptron.novikoff_bound(ch1.BOUND_X, ch1.BOUND_Y)
     assert bound.bound == pytest.approx(ch1.BOUND, rel=1e-4)
     y_hat, y = ch1.BCE_CASES[0].args
-    assert ch1.bce(y_hat, y) == pytest.approx(torch.nn.functional.binary_cross_entropy(
+    assert ch1.mean_bce(y_hat, y) == pytest.approx(torch.nn.functional.binary_cross_entropy(
         torch.tensor(y_hat), torch.tensor(y)).item())
     for case in ch1.LAYER_CASES:
         dY, X, W = case.args
@@ -224,7 +224,7 @@ def test_references_agree_with_independent_computations():
 
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="cases"):
-        ex.function_feedback(stub, ch1.bce, [])
+        ex.function_feedback(stub, ch1.mean_bce, [])
     with pytest.raises(TypeError, match="reference_fn"):
         ex.function_feedback(stub, 3, ch1.BCE_CASES)
     with pytest.raises(ValueError, match="exactly one of fn, value, predicate"):

@@ -74,7 +74,7 @@ class ApproximationWidget(FigureWidget):
         k = int(err.argmax())
         self.sup_point.set_data([result.x[k]], [err[k]])
         self.ax_e.set_ylim(0, result.sup_error * 1.15 + 1e-12)
-        self.ax_e.set_title(f"sup |f − g| = {result.sup_error:.3g}")
+        self.ax_e.set_title(f"sup |f − g| = {result.sup_error:.1e}")
         Ns, errors = self.curve(target, activation)
         floor = max(errors.min(), 1e-6)
         self.n_line.set_ydata(np.maximum(errors, floor))
