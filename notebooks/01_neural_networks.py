@@ -26,8 +26,8 @@
 # (*implement*), give a number before the code reveals it (*predict*), or change one thing and
 # say what breaks (*break it*). Your answer goes into the cell marked as the exercise; the cell
 # after it checks it and tells you what is wrong. Start here to see how they work:
-# [00_start_here](00_start_here.ipynb#Exercises). In this notebook the solutions are filled in;
-# the version with blanks is `exercises/01_neural_networks.ipynb`.
+# [00_start_here](00_start_here.ipynb#Exercises). The chapter notebook in `notebooks/` has the
+# solutions filled in; the student version in `exercises/` has blanks instead.
 
 # %%
 # On Colab only: install the helper package mplib from the repository (a no-op elsewhere).
