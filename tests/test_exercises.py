@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from mplib import exercises as ex
+from mplib import exercises_ch0 as ch0
 from mplib import exercises_ch1 as ch1
 from mplib import perceptron
 
@@ -34,6 +35,10 @@ def run(check, answer, capsys):
 
 FUNCTION_EXERCISES = {
     # check: (reference, [(wrong answer, name of the mistake it should be told), ...])
+    ch0.check_neuron: (ch0.neuron, [
+        (lambda x, w, b: 1 / (1 + np.exp(w * x + b)), "exponent sign"),
+        (lambda x, w, b: 1 / (1 + np.exp(-w * x)) + b, "bias outside"),
+    ]),
     ch1.check_perceptron_step: (ch1.perceptron_step, [
         (lambda t, x, y, eta: t - eta * (y - float(t @ x > 0)) * x, "sign"),
         (lambda t, x, y, eta: t + eta * y * x, "no residual"),
@@ -74,6 +79,7 @@ def _hints(mistakes):
 
 
 HINTS = {
+    ch0.check_neuron: _hints(ch0.NEURON_MISTAKES),
     ch1.check_perceptron_step: _hints(ch1.PERCEPTRON_MISTAKES),
     ch1.check_mean_bce: _hints(ch1.BCE_MISTAKES),
     ch1.check_linear_backward: _hints(ch1.LAYER_MISTAKES),

@@ -163,3 +163,14 @@ def test_autograde_full_marks_for_complete_zero_for_blank(monkeypatch, tmp_path)
         complete = nbformat.read(course / "autograded" / "complete" / aid / f"{py.stem}.ipynb", 4)
         assert not [c for c in complete.cells if c.cell_type == "code"
                     and any(o.output_type == "error" for o in c.outputs)]
+
+
+@pytest.mark.parametrize("py", CHAPTERS, ids=IDS)
+def test_readme_links_the_student_version(py):
+    readme = (ROOT / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith(f"| [{py.stem}]"))
+    target = f"exercises/{py.stem}.ipynb"
+    assert f"]({target})" in row and f"lab/tree/{target})" in row and f"/blob/main/{target})" in row
+    assert (ROOT / target).exists()
+    count = len(_exercise_cells(jupytext.read(py)))
+    assert f"| {count} ([student version]" in row, f"README should say {count} exercises"
