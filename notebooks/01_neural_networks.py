@@ -189,18 +189,19 @@ print(f"KKT: smallest sᵢwᵀx̃ᵢ = {constraint.min():.6f} (≥ 1), {support.
 assert constraint.min() > 1 - 1e-6 and kkt_residual < 1e-4 * np.linalg.norm(w_svm)
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
 plot.decision_boundary(ax1, lambda G: perceptron.augment(G.numpy()) @ run.theta > 0,
                        X, y)
 ax1.set(title="perceptron after convergence", xlabel="x₁", ylabel="x₂")
-ax1.legend(loc="lower right", fontsize=8)
+below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, frameon=False)
+ax1.legend(**below)   # below the axes: over them it would hide data points
 epochs = np.arange(1, len(run.mistakes_per_epoch) + 1)
 ax2.plot(epochs, run.mistakes_per_epoch, "o-", label="mistakes in epoch")
 ax2.plot(epochs, np.cumsum(run.mistakes_per_epoch), "-", label="total mistakes")
 ax2.axhline(bound.bound, color=plot.COLORS[1], ls="--", label=f"(R/γ)² = {bound.bound:.0f}")
 ax2.set_yscale("symlog", linthresh=1)
 ax2.set(xlabel="epoch", ylabel="mistakes", title="mistakes reach 0, far below the bound")
-ax2.legend(fontsize=8)
+ax2.legend(**below)
 fig.tight_layout()
 
 # %% [markdown]
@@ -494,6 +495,25 @@ print("least squares MLE: ", theta_mle.numpy().round(4), "(the same; ridge diffe
 # of the primitive operations: a forward pass computes and *caches* every intermediate value,
 # then a backward pass applies the chain rule from the loss back to each parameter, reusing
 # the cached values and each upstream gradient once (that reuse is the dynamic programming).
+#
+# The notes' footnote 1 gives the smallest example: for $f(\boldsymbol x, \boldsymbol y) = \sigma(\boldsymbol x^\top\boldsymbol y)$
+# the chain rule needs only $\sigma'$ and the two partial derivatives of $\boldsymbol x^\top\boldsymbol y$,
+# which are $\boldsymbol y$ and $\boldsymbol x$: $\nabla_{\boldsymbol x}f = \sigma'(\boldsymbol x^\top\boldsymbol y)\,\boldsymbol y$ and
+# $\nabla_{\boldsymbol y}f = \sigma'(\boldsymbol x^\top\boldsymbol y)\,\boldsymbol x$. With the sigmoid, against autograd:
+
+# %%
+x_vec = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+y_vec = torch.tensor([1.5, 0.3, -0.2], dtype=torch.float64, requires_grad=True)
+torch.sigmoid(x_vec @ y_vec).backward()
+with torch.no_grad():
+    s_xy = torch.sigmoid(x_vec @ y_vec)
+    d_sigma = s_xy * (1 - s_xy)                       # σ'(xᵀy), computed once, used twice
+    assert_close(x_vec.grad, d_sigma * y_vec)
+    assert_close(y_vec.grad, d_sigma * x_vec)
+print(f"σ'(xᵀy) = {d_sigma:.4f}; ∇ₓf = σ'·y = {(d_sigma * y_vec).numpy().round(4)}, "
+      f"∇_y f = σ'·x = {(d_sigma * x_vec).numpy().round(4)}: autograd agrees")
+
+# %% [markdown]
 # Our network is the XOR classifier of §1.1, written out for a batch of $n$ rows:
 #
 # $$\mathbf A_1 = X\mathbf W_1^\top + \boldsymbol b_1,\quad \mathbf H = \tanh(\mathbf A_1),\quad
@@ -841,10 +861,64 @@ for N in (10, 30, 100, 200):
     assert sup_near >= 0.5 - 1e-9
 
 # %% [markdown]
-# One hidden layer is enough in principle, but the number of units it needs can be enormous;
-# in practice deeper networks reach the same accuracy with far fewer parameters.
+# ### Deeper beats wider
 #
-# ## Training an MLP on the digits
+# One hidden layer is enough in principle, but the number of units it needs can be enormous.
+# The notes add that deeper networks do better in practice; here is a function where depth
+# wins by a mile. The tent map $t(x) = 2\,\mathrm{ReLU}(x) - 4\,\mathrm{ReLU}(x - \tfrac12)$ folds $[0, 1]$
+# onto itself; composing it $k$ times gives a sawtooth with $2^k$ linear pieces. A network of $k$
+# layers with 2 ReLUs each computes it exactly. With one hidden layer, $g$ is linear between
+# the switch points of its $N$ units, so it has at most $N + 1$ pieces: it needs $N \ge 2^k - 1$
+# units. Below, the output weights of a one-hidden-layer net are fitted by least squares with
+# the units' switch points spread evenly, $c_j = j/N$; it becomes exact at $N = 2^k$.
+
+# %%
+k_layers = 6
+deep = [torch.nn.Linear(1, 2), torch.nn.ReLU()]
+for _ in range(k_layers - 1):
+    deep += [torch.nn.Linear(2, 2), torch.nn.ReLU()]
+deep = torch.nn.Sequential(*deep, torch.nn.Linear(2, 1)).double()
+tent_in = torch.tensor([2.0, -4.0], dtype=torch.float64)     # t = 2h₁ − 4h₂ from the last layer
+with torch.no_grad():
+    deep[0].weight.copy_(torch.ones(2, 1)); deep[0].bias.copy_(torch.tensor([0.0, -0.5]))
+    for layer in deep[2:-1:2]:                                 # h = ReLU(t), ReLU(t − ½)
+        layer.weight.copy_(torch.stack([tent_in, tent_in])); layer.bias.copy_(torch.tensor([0.0, -0.5]))
+    deep[-1].weight.copy_(tent_in[None]); deep[-1].bias.zero_()
+
+
+def sawtooth(x, k):
+    for _ in range(k):
+        x = np.where(x <= 0.5, 2 * x, 2 - 2 * x)
+    return x
+
+
+x_saw = np.linspace(0, 1, 4097)
+with torch.no_grad():
+    deep_out = deep(torch.from_numpy(x_saw)[:, None])[:, 0].numpy()
+assert np.allclose(deep_out, sawtooth(x_saw, k_layers))
+n_deep = sum(p.numel() for p in deep.parameters())
+
+
+def shallow_fit(knots):
+    """Sup error of the least-squares g(x) = v₀ + Σⱼ vⱼ ReLU(x − cⱼ) (one hidden layer)."""
+    features = np.column_stack([np.ones_like(x_saw), np.maximum(x_saw[:, None] - knots, 0)])
+    v = np.linalg.lstsq(features, sawtooth(x_saw, k_layers), rcond=None)[0]
+    return np.abs(features @ v - sawtooth(x_saw, k_layers)).max()
+
+
+print(f"deep: {k_layers} layers × 2 ReLUs, {n_deep} parameters: sup error "
+      f"{np.abs(deep_out - sawtooth(x_saw, k_layers)).max():.1e}")
+shallow = {}
+for N in (12, 32, 63, 64):
+    shallow[N] = shallow_fit(np.arange(N) / N)
+    print(f"one hidden layer, N = {N:2d} ReLUs ({3 * N + 1:3d} parameters): sup error {shallow[N]:.1e}")
+assert shallow[12] > 0.4 and shallow[63] > 0.1 and shallow[64] < 1e-9
+
+# %% [markdown]
+# With the same 37 parameters, the deep net is exact and the wide one is off by half the
+# sawtooth's height; one hidden layer needs 64 units (193 parameters). Each extra layer doubles
+# the number of teeth, so the gap grows exponentially with depth: $2k$ units deep against
+# about $2^k$ wide.
 #
 # The MLP of §1.1 with one hidden layer of 128 ReLU units (`models.DIGITS_MLP_HIDDEN`),
 # cross-entropy (§1.2, the Bernoulli loss generalised to ten classes), gradients by
