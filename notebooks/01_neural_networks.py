@@ -510,8 +510,8 @@ with torch.no_grad():
     d_sigma = s_xy * (1 - s_xy)                       # σ'(xᵀy), computed once, used twice
     assert_close(x_vec.grad, d_sigma * y_vec)
     assert_close(y_vec.grad, d_sigma * x_vec)
-print(f"σ'(xᵀy) = {d_sigma:.4f}; ∇ₓf = σ'·y = {(d_sigma * y_vec).numpy().round(4)}, "
-      f"∇_y f = σ'·x = {(d_sigma * x_vec).numpy().round(4)}: autograd agrees")
+print(f"σ'(xᵀy) = {d_sigma:.4f}; ∇ₓf = σ'·y = {x_vec.grad.numpy().round(4)}, "
+      f"∇_y f = σ'·x = {y_vec.grad.numpy().round(4)}: autograd agrees")
 
 # %% [markdown]
 # Our network is the XOR classifier of §1.1, written out for a batch of $n$ rows:
