@@ -5,7 +5,6 @@ none to the blank one. Also the conventions of exercise cells in every chapter n
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -84,9 +83,17 @@ def test_chapter_one_covers_every_section():
 # ---------------------------------------------------------------- student versions
 
 
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """One nbgrader course directory with every chapter released (generate_assignment once)."""
+    root = tmp_path_factory.mktemp("course")
+    sv.setup_course(root, CHAPTERS)
+    return root
+
+
 @needs_nbgrader
-def test_student_versions_are_not_stale():
-    problems = sv.stale()
+def test_student_versions_are_not_stale(course):
+    problems = sv.stale(course=course)
     assert not problems, "; ".join(problems) + ": run `make student`"
 
 
@@ -127,14 +134,10 @@ def test_student_version_runs_to_the_end_unsolved(py, monkeypatch, tmp_path):
 
 
 @needs_nbgrader
-def test_autograde_full_marks_for_complete_zero_for_blank(monkeypatch, tmp_path):
+def test_autograde_full_marks_for_complete_zero_for_blank(monkeypatch, course):
     from nbgrader.api import Gradebook
 
     _kernel_env(monkeypatch)
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    sv.setup_course(course, CHAPTERS)
     for py in CHAPTERS:
         aid = sv.assignment_id(py)
         for student, folder in (("complete", "source"), ("blank", "release")):

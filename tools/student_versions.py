@@ -72,6 +72,7 @@ def source_notebook(py: Path):
 
 def setup_course(course: Path, pys: list[Path]) -> None:
     """Put each chapter into ``course``/source/chNN/ and generate its student version."""
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     for py in pys:
         folder = course / "source" / assignment_id(py)
         folder.mkdir(parents=True, exist_ok=True)
@@ -97,7 +98,6 @@ def build(out_dir: Path = EXERCISES, pys: list[Path] | None = None) -> list[Path
     written = []
     with tempfile.TemporaryDirectory(prefix="mp-course-") as tmp:
         course = Path(tmp)
-        shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
         setup_course(course, pys)
         for py in pys:
             target = out_dir / f"{py.stem}.ipynb"
@@ -110,18 +110,24 @@ def _comparable(nb):
     return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in nb.cells]
 
 
-def stale(out_dir: Path = EXERCISES) -> list[str]:
-    """What differs between exercises/ and freshly generated student versions."""
-    problems = []
+def stale(out_dir: Path = EXERCISES, course: Path | None = None) -> list[str]:
+    """What differs between exercises/ and freshly generated student versions.
+
+    ``course``: a course directory where :func:`setup_course` has run already (saves a run of
+    nbgrader); by default a temporary one is made.
+    """
     pys = chapters_with_exercises()
-    with tempfile.TemporaryDirectory(prefix="mp-student-") as tmp:
-        fresh = build(Path(tmp), pys)
-        for new in fresh:
-            old = out_dir / new.name
-            if not old.exists():
-                problems.append(f"{old.relative_to(ROOT)} is missing")
-            elif _comparable(nbformat.read(old, 4)) != _comparable(nbformat.read(new, 4)):
-                problems.append(f"{old.relative_to(ROOT)} is stale")
+    if course is None:
+        with tempfile.TemporaryDirectory(prefix="mp-course-") as tmp:
+            setup_course(Path(tmp), pys)
+            return stale(out_dir, Path(tmp))
+    problems = []
+    for py in pys:
+        old = out_dir / f"{py.stem}.ipynb"
+        if not old.exists():
+            problems.append(f"{old.relative_to(ROOT)} is missing")
+        elif _comparable(nbformat.read(old, 4)) != _comparable(student_version(course, py)):
+            problems.append(f"{old.relative_to(ROOT)} is stale")
     expected = {f"{py.stem}.ipynb" for py in pys}
     for extra in sorted(out_dir.glob("*.ipynb")):
         if extra.name not in expected:
