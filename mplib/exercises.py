@@ -59,14 +59,16 @@ class Case:
 
     def __post_init__(self):
         if not isinstance(self.args, tuple):
-            raise TypeError(f"args must be a tuple of positional arguments, got {type(self.args).__name__}")
+            raise TypeError("args must be a tuple of positional arguments, "
+                            f"got {type(self.args).__name__}")
         if not isinstance(self.kwargs, dict):
             raise TypeError(f"kwargs must be a dict, got {type(self.kwargs).__name__}")
 
     def describe(self) -> str:
         if self.label:
             return self.label
-        parts = [_short(a) for a in self.args] + [f"{k}={_short(v)}" for k, v in self.kwargs.items()]
+        parts = [_short(a) for a in self.args]
+        parts += [f"{k}={_short(v)}" for k, v in self.kwargs.items()]
         return "(" + ", ".join(parts) + ")"
 
 
@@ -161,7 +163,8 @@ def _differs(got, expected, rtol: float, atol: float) -> str | None:
     got, expected = _to_numpy(got), _to_numpy(expected)
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
-            return f"expected {len(expected)} values (a {type(expected).__name__}), got {_kind(got)}"
+            return (f"expected {len(expected)} values (a {type(expected).__name__}), "
+                    f"got {_kind(got)}")
         if len(got) != len(expected):
             return f"expected {len(expected)} values, got {len(got)}"
         for k, (g, e) in enumerate(zip(got, expected)):
@@ -239,6 +242,10 @@ def _report(fb: Feedback) -> Feedback:
     return fb
 
 
+def _raised(exercise: str, exc: Exception) -> Feedback:
+    return Feedback(exercise, "failed", f"✗ {exercise}: your answer raised {_student_error(exc)}.")
+
+
 def _not_tried(exercise: str, what: str) -> Feedback:
     return Feedback(exercise, "not tried", f"… {exercise}: not tried yet ({what}). "
                     "Write your answer in the cell above, run it, then run this cell again.")
@@ -271,8 +278,8 @@ def function_feedback(student_fn, reference_fn, cases, *, mistakes=(), rtol: flo
         except NotImplementedError:
             return _not_tried(name, "the function still raises NotImplementedError")
         except Exception as exc:  # the student's code: report it in one line
-            return Feedback(name, "failed", f"✗ {name}: your function raised {_student_error(exc)}\n"
-                            f"  on input {case.describe()}.")
+            return Feedback(name, "failed", f"✗ {name}: your function raised "
+                            f"{_student_error(exc)}\n  on input {case.describe()}.")
         why = _differs(got, expected, rtol, atol)
         if why is None:
             continue
@@ -357,7 +364,7 @@ def value_feedback(answer, expected, *, mistakes=(), tol: float = 0.0, rtol: flo
         except NotImplementedError:
             return _not_tried(exercise, "the answer still raises NotImplementedError")
         except Exception as exc:
-            return Feedback(exercise, "failed", f"✗ {exercise}: your answer raised {_student_error(exc)}.")
+            return _raised(exercise, exc)
     if _is_blank(answer):
         return _not_tried(exercise, "the answer is still None")
     why = _differs(answer, expected, rtol, tol)
@@ -394,14 +401,15 @@ def choice_feedback(answer, correct: str, explanations: dict, *,
                     exercise: str = "multiple choice") -> Feedback:
     """A multiple-choice answer (a letter such as "b"); every option has its explanation."""
     if not isinstance(explanations, dict) or correct not in explanations:
-        raise ValueError(f"explanations must be a dict of options that includes correct={correct!r}")
+        raise ValueError("explanations must be a dict of options that includes "
+                         f"correct={correct!r}")
     if callable(answer):
         try:
             answer = answer()
         except NotImplementedError:
             return _not_tried(exercise, "the answer still raises NotImplementedError")
         except Exception as exc:
-            return Feedback(exercise, "failed", f"✗ {exercise}: your answer raised {_student_error(exc)}.")
+            return _raised(exercise, exc)
     if _is_blank(answer):
         return _not_tried(exercise, "the answer is still None")
     key = answer.strip().lower().strip("()") if isinstance(answer, str) else answer
@@ -411,7 +419,8 @@ def choice_feedback(answer, correct: str, explanations: dict, *,
                         f"✗ {exercise}: {answer!r} is not one of the options ({options}).")
     if key == correct:
         return Feedback(exercise, "passed", f"✓ {exercise}: ({key}) is right. {explanations[key]}")
-    return Feedback(exercise, "failed", f"✗ {exercise}: ({key}) is not it.\n  Hint: {explanations[key]}",
+    return Feedback(exercise, "failed",
+                    f"✗ {exercise}: ({key}) is not it.\n  Hint: {explanations[key]}",
                     mistake=str(key))
 
 
@@ -432,5 +441,6 @@ def yours_or_reference(student_fn, reference_fn, cases, *, rtol: float = 1e-5,
     if fb.passed:
         print(f"(using your {fb.exercise})")
         return student_fn
-    print(f"(using the reference {fb.exercise}: yours is {'not tried yet' if fb.status == 'not tried' else 'not right yet'})")
+    why = "not tried yet" if fb.status == "not tried" else "not right yet"
+    print(f"(using the reference {fb.exercise}: yours is {why})")
     return reference_fn

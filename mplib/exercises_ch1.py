@@ -29,9 +29,12 @@ def perceptron_step(theta, x, y, eta):
 _theta = np.array([0.5, -1.0, 0.2])
 _x = np.array([1.0, 1.0, 1.0])   # θᵀx̃ = -0.3
 PERCEPTRON_CASES = [
-    Case((_theta, _x, 1, 0.5), label="θ = (0.5, −1, 0.2), x̃ = (1, 1, 1), y = 1, η = 0.5 (a missed 1)"),
-    Case((_theta, _x, 0, 0.5), label="θ = (0.5, −1, 0.2), x̃ = (1, 1, 1), y = 0, η = 0.5 (right already)"),
-    Case((-_theta, _x, 0, 0.5), label="θ = (−0.5, 1, −0.2), x̃ = (1, 1, 1), y = 0, η = 0.5 (a false alarm)"),
+    Case((_theta, _x, 1, 0.5),
+         label="θ = (0.5, −1, 0.2), x̃ = (1, 1, 1), y = 1, η = 0.5 (a missed 1)"),
+    Case((_theta, _x, 0, 0.5),
+         label="θ = (0.5, −1, 0.2), x̃ = (1, 1, 1), y = 0, η = 0.5 (right already)"),
+    Case((-_theta, _x, 0, 0.5),
+         label="θ = (−0.5, 1, −0.2), x̃ = (1, 1, 1), y = 0, η = 0.5 (a false alarm)"),
     Case((np.zeros(3), np.array([2.0, -1.0, 1.0]), 0, 1.0),
          label="θ = (0, 0, 0), x̃ = (2, −1, 1), y = 0, η = 1 (θᵀx̃ = 0 exactly)"),
     Case((np.array([1.0, 2.0, -3.0]), np.array([-0.5, 0.25, 1.0]), 1, 2.0),
@@ -120,7 +123,8 @@ MAP_UNIFORM_OPTIONS = {
     "a": "The ridge solution needs a Gaussian prior: λ‖θ‖² is −log of N(0, τ²I). A uniform "
          "prior's −log p(θ) is a constant (inside its box), which adds no penalty at all.",
     "b": "−log p(θ) is the same constant for every θ in the box, so it does not move the "
-         "argmin: the MAP estimate is the MLE, least squares here (as long as the box contains it).",
+         "argmin: the MAP estimate is the MLE, least squares here (as long as the box contains "
+         "it).",
     "c": "Nothing pulls θ towards 0: that would need a prior with its peak at 0. A uniform prior "
          "has no peak.",
     "d": "−log p(θ) is finite inside the box, so the objective and its minimiser exist; only "

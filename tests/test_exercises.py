@@ -188,7 +188,8 @@ def test_yours_or_reference(capsys):
     assert ex.yours_or_reference(ch1.perceptron_step, perceptron.perceptron_step,
                                  ch1.PERCEPTRON_CASES) is ch1.perceptron_step
     assert "using your" in capsys.readouterr().out
-    assert ex.yours_or_reference(stub, ch1.perceptron_step, ch1.PERCEPTRON_CASES) is ch1.perceptron_step
+    reference = ch1.perceptron_step
+    assert ex.yours_or_reference(stub, reference, ch1.PERCEPTRON_CASES) is reference
     assert "not tried yet" in capsys.readouterr().out
     wrong = FUNCTION_EXERCISES[ch1.check_perceptron_step][1][0][0]
     assert ex.yours_or_reference(wrong, ch1.perceptron_step, ch1.PERCEPTRON_CASES) \

@@ -31,7 +31,8 @@ def test_chapter_one_has_exercises():
 
 
 def _exercise_cells(nb):
-    return [(k, c) for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution")]
+    return [(k, c) for k, c in enumerate(nb.cells)
+            if c.metadata.get("nbgrader", {}).get("solution")]
 
 
 @pytest.mark.parametrize("py", sorted((ROOT / "notebooks").glob("[0-9]*.py")),
@@ -41,7 +42,7 @@ def test_solution_cells_carry_nbgrader_metadata(py):
     for k, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader")
         if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
-            assert meta and meta.get("solution") is True, f"{py.name} cell {k}: no nbgrader metadata"
+            assert meta and meta.get("solution") is True, f"{py.name} cell {k}: no nbgrader data"
             assert cell.source.count("### BEGIN SOLUTION") == cell.source.count("### END SOLUTION")
         if meta is None:
             continue
@@ -151,7 +152,8 @@ def test_autograde_full_marks_for_complete_zero_for_blank(monkeypatch, course):
             complete = gb.find_submission(aid, "complete")
             blank = gb.find_submission(aid, "blank")
             assert complete.max_score >= 6
-            assert complete.score == complete.max_score, f"{aid}: {complete.score}/{complete.max_score}"
+            assert complete.score == complete.max_score, (
+                f"{aid}: {complete.score}/{complete.max_score}")
             assert blank.score == 0, f"{aid}: the blank version scored {blank.score}"
     for py in CHAPTERS:
         aid = sv.assignment_id(py)

@@ -162,7 +162,8 @@ class PerceptronWidget(FigureWidget):
             X, y = self.demo.X, self.demo.y
             for c in (0, 1):
                 self.points[c].set_offsets(X[y == c])
-            self.per_epoch.set_data(np.arange(1, epochs + 1), self.demo.trajectory.mistakes_per_epoch)
+            self.per_epoch.set_data(np.arange(1, epochs + 1),
+                                    self.demo.trajectory.mistakes_per_epoch)
             self._epoch_axis(epochs)
             b = self.demo.bound
             self.bound_line.set_visible(np.isfinite(b.bound))
