@@ -125,11 +125,16 @@ def test_student_version_runs_to_the_end_unsolved(py, monkeypatch, tmp_path):
 
     _kernel_env(monkeypatch)
     nb = nbformat.read(ROOT / "exercises" / f"{py.stem}.ipynb", as_version=4)
+    # The first exercise answered wrongly (-1.0 is no exercise's answer): its check shows
+    # feedback, and the run goes on.
+    first = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = first.source.replace("raise NotImplementedError()", "return -1.0")
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()  # raises on error
     checks = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    for cell in checks:
-        text = "".join(o.get("text", "") for o in cell.outputs)
+    texts = ["".join(o.get("text", "") for o in c.outputs) for c in checks]
+    assert texts[0].startswith("✗"), texts[0]
+    for cell, text in zip(checks[1:], texts[1:]):
         assert "not tried yet" in text, f"{cell.metadata['nbgrader']['grade_id']}: {text!r}"
     assert nb.cells[-1].cell_type == "code" and nb.cells[-1].execution_count
 
