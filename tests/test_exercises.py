@@ -49,6 +49,7 @@ FUNCTION_EXERCISES = {
         (lambda yh, y: -np.sum(y * np.log(yh) + (1 - y) * np.log(1 - yh)), "missing 1/n"),
         (lambda yh, y: np.mean(y * np.log(yh) + (1 - y) * np.log(1 - yh)), "sign"),
         (lambda yh, y: -np.mean(y * np.log(yh)), "one term"),
+        (lambda yh, y: -np.mean(yh * np.log(y) + (1 - yh) * np.log(1 - y)), "swapped"),
     ]),
     ch1.check_linear_backward: (ch1.linear_backward, [
         (lambda dY, X, W: (dY @ W, X.T @ dY, dY.sum(0)), "dW transposed"),
@@ -65,7 +66,7 @@ FUNCTION_EXERCISES = {
 VALUE_EXERCISES = {
     ch1.check_predicted_bound: (1.25, [(1.0, "no bias coordinate"), (5 ** 0.5 / 2, "not squared"),
                                        (0.8, "inverted"), (5, "gamma is one")]),
-    ch1.check_map_uniform: ("b", [("a", "a"), ("c", "c")]),
+    ch1.check_map_uniform: ("b", [("a", "a"), ("c", "c"), ("d", "d")]),
     ch1.check_break_relu: ("b", [("a", "a"), ("c", "c"), ("d", "d")]),
     ch1.check_jump_sup_error: (0.5, [(0.0, "theorem applies"), (1.0, "whole jump")]),
 }
@@ -91,12 +92,19 @@ HINTS = {
 }
 
 
+def test_every_known_mistake_is_tested():
+    for check, hints in HINTS.items():
+        tested = {name for _, name in ALL[check][1]}
+        assert set(hints) - tested <= {ALL[check][0]}, f"{check.__name__}: untested hints"
+
+
 @pytest.mark.parametrize("check", ALL, ids=IDS)
 def test_reference_passes(check, capsys):
     fb, out = run(check, ALL[check][0], capsys)
     assert fb.passed and out.startswith("✓"), out
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # log(0) in the "swapped" answer
 @pytest.mark.parametrize("check", ALL, ids=IDS)
 def test_realistic_mistakes_get_their_own_hint(check, capsys):
     wrongs = ALL[check][1]
