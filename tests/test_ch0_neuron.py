@@ -28,3 +28,12 @@ def test_bounded_activations_keep_the_usual_limits():
         w.controls["activation"].value = name
         assert w.ax.get_ylim() == (-1.1, 1.1)
     assert y_limits(np.array([-3.0, 5.0]))[0] < -3.0
+
+
+def test_chapter_one_widgets_fill_their_grid_cells():
+    from mplib.widgets.approximation import ApproximationWidget
+    from mplib.widgets.perceptron import PerceptronWidget
+
+    for widget in (NeuronWidget(), PerceptronWidget(), ApproximationWidget()):
+        for name, control in widget.controls.items():
+            assert control.layout.width == "100%", f"{type(widget).__name__}.{name}"

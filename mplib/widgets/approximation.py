@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import approximation as ua
 from ..plot import COLORS
+from .controls import fill_cells
 from .view import FigureWidget
 
 NMAX = 100
@@ -30,6 +31,7 @@ class ApproximationWidget(FigureWidget):
             "target": widgets.Dropdown(options=list(ua.TARGETS), value="sine",
                                        description="target f"),
         }, figsize=(9.6, 3.0))
+        fill_cells(self.controls.values())
 
     def curve(self, target, activation):
         key = (target, activation)

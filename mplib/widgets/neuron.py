@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
+from .controls import fill_cells
 from .view import FigureWidget
 
 ACTIVATIONS = {
@@ -42,6 +43,7 @@ class NeuronWidget(FigureWidget):
             "activation": widgets.Dropdown(options=list(ACTIVATIONS), value="sigmoid",
                                            description="σ"),
         }, figsize=(6, 2.8))
+        fill_cells(self.controls.values())
 
     def build(self, fig):
         ax = fig.add_subplot()

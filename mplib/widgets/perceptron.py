@@ -21,6 +21,7 @@ from .. import data as mpdata
 from ..perceptron import (Bound, Trajectory, augment, novikoff_bound, perceptron_step,
                           train_perceptron)
 from ..plot import COLORS
+from .controls import fill_cells
 from .view import FigureWidget
 
 DATASETS = ("blobs", "xor")
@@ -89,11 +90,7 @@ class PerceptronWidget(FigureWidget):
             "epochs": widgets.IntSlider(value=self.EPOCHS, min=1, max=self.MAX_EPOCHS,
                                         description="epochs"),
         }, figsize=(8.4, 3.9), columns=2)
-        for control in self.controls.values():
-            # Each control fills its grid cell, readout included, instead of a fixed 300 px
-            # that overflows a narrow JupyterLab column.
-            control.layout.width = "100%"
-            control.layout.min_width = "0"
+        fill_cells(self.controls.values())
         self.play = widgets.Play(value=slider.value, min=0, max=T, step=2, interval=60,
                                  description="play")
         widgets.jslink((self.play, "value"), (slider, "value"))
