@@ -184,3 +184,14 @@ def test_readme_links_the_student_version(py):
     assert (ROOT / target).exists()
     count = len(_exercise_cells(jupytext.read(py)))
     assert f"| {count} ([student version]" in row, f"README should say {count} exercises"
+
+
+@pytest.mark.parametrize("py", CHAPTERS, ids=IDS)
+def test_nbgrader_metadata_survives_the_py_twin(py):
+    # jupytext keeps cell metadata in the py:percent headers; make execute writes both files.
+    def grading(nb):
+        return [c.metadata.get("nbgrader") for c in nb.cells]
+
+    stored = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    assert grading(jupytext.read(py)) == grading(stored)
+    assert sum(m is not None for m in grading(stored)) >= 12
