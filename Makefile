@@ -53,3 +53,13 @@ gpu-check: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache
+
+# --- issue 15 ---
+.PHONY: student student-check
+## make student: rebuild the student versions in exercises/ with nbgrader generate_assignment
+student: $(STAMP)
+	$(BIN)/python tools/student_versions.py
+
+## make student-check: fail when exercises/ is older than the chapter notebooks
+student-check: $(STAMP)
+	$(BIN)/python tools/student_versions.py --check

@@ -135,6 +135,57 @@ from mplib.widgets.neuron import NeuronWidget
 NeuronWidget()
 
 # %% [markdown]
+# ## Exercises
+#
+# The chapters ask as well as show. After a section's explanation, a **Your turn** cell asks you
+# to *implement* a function from the section's equation, to *predict* a number before the code
+# reveals it, or to *break* something on purpose and say which check fails (a letter). Write
+# your answer in that cell, run it, then run the check cell right below it. The check runs your
+# answer on several inputs and prints one of three things:
+#
+# * `✓ ...` when it is right;
+# * `✗ ...` with the input that failed, what was expected and what came back, and a hint when
+#   the mistake is a common one (a sign, a transposed matrix, a missing 1/n);
+# * `… not tried yet` while the cell still holds its blank; Run All goes on regardless, and later
+#   cells use a reference solution until yours passes.
+#
+# Try one. The function below should compute one neuron's output $\sigma(wx + b)$ with the
+# sigmoid $\sigma(a) = 1/(1 + e^{-a})$, but it has a mistake in it. Run the two cells, read the
+# feedback, fix the function and run them again.
+
+# %%
+import numpy as np
+
+from mplib import exercises_ch0
+
+
+def neuron(x, w, b):
+    """σ(w·x + b) with σ(a) = 1 / (1 + e^(−a))."""
+    return 1 / (1 + np.exp(w * x + b))
+
+
+# %%
+exercises_ch0.check_neuron(neuron)
+
+# %% [markdown]
+# **Where the solutions are.** Each chapter notebook in `notebooks/` has its solutions filled in
+# (between `### BEGIN SOLUTION` and `### END SOLUTION`), so it reads as a book and runs from top
+# to bottom. The *student versions* in `exercises/` (linked from the README's chapter table,
+# with Binder and Colab links) have a blank in each exercise instead:
+#
+# ```python
+# def perceptron_step(theta, x, y, eta):
+#     """One visit of example (x, y), x = x̃ with its trailing 1: θ ← θ + η (y − ŷ) x."""
+#     # YOUR CODE HERE
+#     raise NotImplementedError()
+# ```
+#
+# Open a student version to work the exercises; open the chapter notebook to check a solution.
+# An instructor can grade the student versions with nbgrader: `make student` rebuilds them,
+# and `nbgrader autograde` scores each check cell (all points for the chapter notebook itself,
+# none for a blank copy).
+
+# %% [markdown]
 # ## Does training work?
 #
 # `train.fit` is the one training loop the chapters share: the data go to the device once,

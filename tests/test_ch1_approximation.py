@@ -78,3 +78,13 @@ def test_widget_headless():
     w.controls["target"].value = "bump"
     np.testing.assert_allclose(w.f_line.get_ydata(), ua.TARGETS["bump"](w.fit.x))
     assert ("bump", "step") in w._curves
+
+
+def test_widget_and_notebook_report_the_same_error():
+    # Notebook 01 calls ua.fit("sine" as a function, N, "sigmoid"); the widget calls ua.fit too.
+    w = ApproximationWidget()
+    w.controls["N"].value = 100
+    notebook = ua.fit(lambda x: np.sin(4 * np.pi * x), 100, "sigmoid")
+    assert w.fit.sup_error == pytest.approx(notebook.sup_error, rel=1e-9)
+    assert w.ax_e.get_title() == f"sup |f − g| = {notebook.sup_error:.1e}"
+    assert "e-0" in w.ax_e.get_title()

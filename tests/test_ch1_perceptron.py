@@ -131,3 +131,36 @@ def test_widget_runs_the_notebooks_step():
     assert seen and w.error is None
     with pytest.raises(TypeError, match="step"):
         PerceptronWidget(step="no")
+
+
+def test_widget_epochs_control_lets_slow_runs_finish():
+    # margin 0.05 and η = 0.01: some seeds still make mistakes in epoch 12.
+    w = PerceptronWidget()
+    w.controls["margin"].value = 0.05
+    w.controls["eta"].value = 0.01
+    late = []
+    for seed in range(10):
+        w.controls["seed"].value = seed
+        if w.demo.trajectory.mistakes_per_epoch[-1] > 0:
+            late.append(seed)
+    assert late, "expected a seed that is still making mistakes after 12 epochs"
+    w.controls["seed"].value = late[0]
+    w.controls["epochs"].value = w.MAX_EPOCHS
+    per_epoch = w.demo.trajectory.mistakes_per_epoch
+    assert len(per_epoch) == w.MAX_EPOCHS and per_epoch[-1] == 0
+    assert w.controls["t"].max == w.play.max == w.N * w.MAX_EPOCHS
+    assert list(w.per_epoch.get_xdata()) == list(range(1, w.MAX_EPOCHS + 1))
+    w.controls["t"].value = w.controls["t"].max
+    w.controls["epochs"].value = 2                   # a shorter run clamps the step
+    assert w.error is None and w.controls["t"].value == w.controls["t"].max == 2 * w.N
+    assert "in 2 epochs" in w.ax_m.get_title()
+
+
+def test_widget_legend_is_outside_the_data():
+    w = PerceptronWidget()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    legend = w.ax.get_legend()
+    renderer = FigureCanvasAgg(w.fig).get_renderer()
+    box, axes = legend.get_window_extent(renderer), w.ax.get_window_extent(renderer)
+    assert box.y1 <= axes.y0, "the legend must sit below the axes, not over the points"

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import approximation as ua
 from ..plot import COLORS
+from .controls import fill_cells
 from .view import FigureWidget
 
 NMAX = 100
@@ -30,6 +31,7 @@ class ApproximationWidget(FigureWidget):
             "target": widgets.Dropdown(options=list(ua.TARGETS), value="sine",
                                        description="target f"),
         }, figsize=(9.6, 3.0))
+        fill_cells(self.controls.values())
 
     def curve(self, target, activation):
         key = (target, activation)
@@ -74,7 +76,7 @@ class ApproximationWidget(FigureWidget):
         k = int(err.argmax())
         self.sup_point.set_data([result.x[k]], [err[k]])
         self.ax_e.set_ylim(0, result.sup_error * 1.15 + 1e-12)
-        self.ax_e.set_title(f"sup |f − g| = {result.sup_error:.3g}")
+        self.ax_e.set_title(f"sup |f − g| = {result.sup_error:.1e}")
         Ns, errors = self.curve(target, activation)
         floor = max(errors.min(), 1e-6)
         self.n_line.set_ydata(np.maximum(errors, floor))

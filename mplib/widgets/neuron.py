@@ -5,13 +5,14 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
+from .controls import fill_cells
 from .view import FigureWidget
 
 ACTIVATIONS = {
     "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
     "tanh": np.tanh,
     "relu": lambda a: np.maximum(a, 0.0),
-    "step": lambda a: (a >= 0).astype(float),
+    "step": lambda a: (a > 0).astype(float),  # 1{x > 0}, as in the notes and chapter 1
 }
 
 
@@ -20,6 +21,15 @@ def neuron(x, w: float, b: float, activation: str = "sigmoid") -> np.ndarray:
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
     return ACTIVATIONS[activation](w * np.asarray(x, dtype=float) + b)
+
+
+def y_limits(y) -> tuple[float, float]:
+    """Limits that show the whole curve: at least [−1.1, 1.1] (sigmoid, tanh, step), more for
+    ReLU, whose output reaches |w|·5 + |b| = 24 at w = b = 4."""
+    y = np.asarray(y, dtype=float)
+    low, high = min(-1.1, float(y.min())), max(1.1, float(y.max()))
+    pad = 0.05 * (high - low)
+    return low - pad * (low < -1.1), high + pad * (high > 1.1)
 
 
 class NeuronWidget(FigureWidget):
@@ -33,16 +43,20 @@ class NeuronWidget(FigureWidget):
             "activation": widgets.Dropdown(options=list(ACTIVATIONS), value="sigmoid",
                                            description="σ"),
         }, figsize=(6, 2.8))
+        fill_cells(self.controls.values())
 
     def build(self, fig):
         ax = fig.add_subplot()
         (self.line,) = ax.plot(self.x, neuron(self.x, 1.0, 0.0), lw=2)
         self.threshold = ax.axvline(0.0, color="gray", ls="--", lw=1, label="w·x + b = 0")
-        ax.set(xlim=(-5, 5), ylim=(-1.1, 4.1), xlabel="x", ylabel="σ(w·x + b)")
+        self.ax = ax
+        ax.set(xlim=(-5, 5), xlabel="x", ylabel="σ(w·x + b)")
         ax.legend(loc="upper left")
         fig.tight_layout()
 
     def draw(self, w, b, activation):
-        self.line.set_ydata(neuron(self.x, w, b, activation))
+        y = neuron(self.x, w, b, activation)
+        self.line.set_ydata(y)
+        self.ax.set_ylim(*y_limits(y))
         crossing = -b / w if w != 0 else np.nan  # where the pre-activation changes sign
         self.threshold.set_xdata([crossing, crossing])

@@ -21,6 +21,7 @@ from .. import data as mpdata
 from ..perceptron import (Bound, Trajectory, augment, novikoff_bound, perceptron_step,
                           train_perceptron)
 from ..plot import COLORS
+from .controls import fill_cells
 from .view import FigureWidget
 
 DATASETS = ("blobs", "xor")
@@ -62,7 +63,9 @@ def misclassified(theta, X, y) -> np.ndarray:
 class PerceptronWidget(FigureWidget):
     """Step slider (with Play), η, margin, data set, seed; points, boundary, mistakes, bound."""
 
-    N, EPOCHS = 60, 12
+    N = 60
+    EPOCHS = 12          # the default; the epochs slider goes up to MAX_EPOCHS
+    MAX_EPOCHS = 40
     LIM = (-1.6, 2.8)
 
     def __init__(self, step=perceptron_step):
@@ -73,6 +76,7 @@ class PerceptronWidget(FigureWidget):
         T = self.N * self.EPOCHS
         slider = widgets.IntSlider(value=20, min=0, max=T, step=1, description="step t",
                                    continuous_update=True)
+        self.epochs = self.EPOCHS
         super().__init__({
             "t": slider,
             "eta": widgets.FloatLogSlider(value=10 ** -0.5, base=10, min=-2, max=1, step=0.1,
@@ -81,7 +85,12 @@ class PerceptronWidget(FigureWidget):
                                           description="margin"),
             "kind": widgets.Dropdown(options=DATASETS, value="blobs", description="data"),
             "seed": widgets.IntSlider(value=0, min=0, max=9, description="data seed"),
-        }, figsize=(8.4, 3.5))
+            # With a small margin and a small η some seeds still make mistakes after 12 epochs:
+            # more epochs let the run finish (Novikoff's bound says it must).
+            "epochs": widgets.IntSlider(value=self.EPOCHS, min=1, max=self.MAX_EPOCHS,
+                                        description="epochs"),
+        }, figsize=(8.4, 3.9), columns=2)
+        fill_cells(self.controls.values())
         self.play = widgets.Play(value=slider.value, min=0, max=T, step=2, interval=60,
                                  description="play")
         widgets.jslink((self.play, "value"), (slider, "value"))
@@ -106,7 +115,9 @@ class PerceptronWidget(FigureWidget):
                                   label="visited at step t", zorder=5)
         (self.line,) = ax.plot([], [], "k-", lw=1.5)
         ax.set(xlim=self.LIM, ylim=self.LIM, xlabel="x₁", ylabel="x₂", aspect="equal")
-        ax.legend(loc="lower left", fontsize=7, ncol=2)
+        # Below the axes, where it can never hide a data point.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=4, fontsize=7,
+                  frameon=False, handletextpad=0.3, columnspacing=0.8)
         m = self.ax_m
         epochs = np.arange(1, self.EPOCHS + 1)
         (self.per_epoch,) = m.plot(epochs, np.zeros(self.EPOCHS), "o-", label="mistakes in epoch")
@@ -120,21 +131,37 @@ class PerceptronWidget(FigureWidget):
         m.yaxis.set_major_locator(FixedLocator([0, 1, 10, 100, 1000, 10000, 100000]))
         m.yaxis.set_minor_locator(NullLocator())
         m.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # no mathtext: fast
-        m.set_xticks(range(1, self.EPOCHS + 1, 2))
-        m.set(xlim=(0.5, self.EPOCHS + 0.5), xlabel="epoch", ylabel="mistakes")
+        m.set(xlabel="epoch", ylabel="mistakes")
+        self._epoch_axis(self.EPOCHS)
         m.legend(loc="upper right", fontsize=7)
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.22, top=0.9, wspace=0.25)
 
-    def draw(self, t, eta, margin, kind, seed):
-        key = (eta, margin, kind, seed)
+    def _epoch_axis(self, epochs):
+        self.ax_m.set_xticks(range(1, epochs + 1, max(1, epochs // 6)))
+        self.ax_m.set_xlim(0.5, epochs + 0.5)
+
+    def draw(self, t, eta, margin, kind, seed, epochs=EPOCHS):
+        key = (eta, margin, kind, seed, epochs)
         if key != self._key:
             self.demo = perceptron_demo(kind, margin, seed, eta, step=self.step, n=self.N,
-                                        epochs=self.EPOCHS)
+                                        epochs=epochs)
             self._key = key
+            self.epochs = epochs
+            T = self.N * epochs
+            play = getattr(self, "play", None)  # made after the first draw
+            if play is not None and play.max != T:
+                play.max = T
+            if self.controls["t"].max != T:
+                # A smaller max clamps the value, which redraws once with the new t (and the
+                # demo just computed); continue with that t here.
+                self.controls["t"].max = T
+                t = self.controls["t"].value
             X, y = self.demo.X, self.demo.y
             for c in (0, 1):
                 self.points[c].set_offsets(X[y == c])
-            self.per_epoch.set_ydata(self.demo.trajectory.mistakes_per_epoch)
+            self.per_epoch.set_data(np.arange(1, epochs + 1),
+                                    self.demo.trajectory.mistakes_per_epoch)
+            self._epoch_axis(epochs)
             b = self.demo.bound
             self.bound_line.set_visible(np.isfinite(b.bound))
             self.bound0_line.set_visible(np.isfinite(b.bound))
@@ -167,7 +194,7 @@ class PerceptronWidget(FigureWidget):
         gamma = f"γ = {b.gamma:.3f}, R = {b.R:.2f}" if b.gamma > 0 else "not separable: no bound"
         self.ax.set_title(f"step {t} (epoch {epoch}): {int(wrong.sum())} misclassified")
         self.ax_m.set_title(
-            f"{d.trajectory.total_mistakes} mistakes in {self.EPOCHS} epochs; {gamma}", fontsize=9)
+            f"{d.trajectory.total_mistakes} mistakes in {self.epochs} epochs; {gamma}", fontsize=9)
 
 
 def _line(theta, lim):
