@@ -53,3 +53,19 @@ gpu-check: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache
+
+# --- issue 13 ---
+.PHONY: seeds colab-compat binder
+## make seeds: every notebook (or NB=...) in quick mode with MPLIB_SEED_OFFSET=0..4 ->
+## benchmarks/results/seeds.md (CPU-heavy: two notebooks at a time, one thread each)
+seeds: $(STAMP)
+	MPLIB_MODE=quick $(BIN)/python benchmarks/seeds.py $(NB)
+
+## make colab-compat: a venv with Colab's versions (.ci/colab-versions.txt): unit tests,
+## every widget under ipywidgets 7.7.1, notebooks 00 and 01 end to end
+colab-compat:
+	bash tools/colab_compat.sh
+
+## make binder: regenerate binder/requirements.txt and runtime.txt from requirements.txt
+binder:
+	$(PYTHON) tools/binder_requirements.py

@@ -106,3 +106,17 @@ def test_requirements_resolve_at_both_ends_of_the_range(python, tmp_path):
     """README's range: Python 3.11 to 3.13 (numpy 2.4 and friends need 3.11)."""
     assert Version(python) in Requirement("python" + PYPROJECT["requires-python"]).specifier
     dry_run(ROOT / "requirements.txt", python, tmp_path)
+
+
+def test_every_notebook_has_a_browser_time_limit():
+    """The browser test's limits follow the measured table; none may be missing."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("browser", ROOT / "tests" / "test_browser.py")
+    browser = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(browser)
+    measured = browser.measured_seconds()
+    for path in browser.NOTEBOOKS:
+        assert browser.run_limit(path.stem, measured) >= 3 * measured[path.stem] + 30
+    with pytest.raises(KeyError, match="no row for 99_missing"):
+        browser.run_limit("99_missing", measured)
