@@ -89,6 +89,7 @@ def dry_run(requirements: Path, python: str, tmp_path: Path) -> None:
     assert not (tmp_path / "t").exists(), "a dry run must install nothing"
 
 
+@pytest.mark.network
 def test_binder_requirements_resolve_on_binders_python(tmp_path):
     python = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
     # The extra index (PyTorch's CPU builds) cannot be reached here: resolve the same
@@ -101,6 +102,7 @@ def test_binder_requirements_resolve_on_binders_python(tmp_path):
     dry_run(copy, python, tmp_path)
 
 
+@pytest.mark.network
 @pytest.mark.parametrize("python", ["3.11", "3.13"])
 def test_requirements_resolve_at_both_ends_of_the_range(python, tmp_path):
     """README's range: Python 3.11 to 3.13 (numpy 2.4 and friends need 3.11)."""
