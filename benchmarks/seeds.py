@@ -8,7 +8,9 @@ fails when a cell raises (a missed ``runtime.target`` raises AssertionError) or 
 marked ``NBVAL_CHECK_OUTPUT`` prints other text than the committed notebook (after the
 sanitising of tests/sanitize.cfg), as nbval would report. The ``target: ... -> met|MISSED``
 lines that ``runtime.target`` prints are collected, and the markdown table (notebook x
-seed) goes to benchmarks/results/seeds.md. The committed notebooks are not modified.
+seed) goes to benchmarks/results/seeds.md. The raw results go to seeds.json beside it; a
+run of some notebooks replaces their rows and keeps the others'. The committed notebooks
+are not modified.
 """
 
 from __future__ import annotations
@@ -134,17 +136,23 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
         done = list(pool.map(lambda job: _spawn(*job), jobs))
-    results: dict = {}
+    raw = args.out.with_suffix(".json")
+    kept = json.loads(raw.read_text()) if raw.is_file() else {}
+    kept = {name: rs for name, rs in kept.items() if len(rs) == len(seeds)}
+    fresh: dict = {}
     for (path, s), r in zip(jobs, done):
-        results.setdefault(path.stem, {})[s] = r
-    failed = sorted({(name, s) for name, rs in results.items() for s, r in rs.items()
+        fresh.setdefault(path.stem, {})[str(s)] = r
+    results = dict(sorted({**kept, **fresh}.items()))
+    failed = sorted({(name, s) for name, rs in fresh.items() for s, r in rs.items()
                      if r["failures"]})
     text = (f"# Quick mode on {len(seeds)} seeds\n\n`make seeds` "
-            f"({args.jobs} notebooks at a time, one thread each, "
-            f"{time.perf_counter() - start:.0f} s in all). A cell shows pass or the failures, "
-            "then each `runtime.target` line of that run.\n\n" + table(results, seeds) + "\n")
+            f"({args.jobs} notebooks at a time, one thread each; the last run took "
+            f"{time.perf_counter() - start:.0f} s). A cell shows pass or the failures, "
+            "then each `runtime.target` line of that run.\n\n"
+            + table(results, [str(s) for s in seeds]) + "\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
+    raw.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {args.out}; {len(jobs) - len(failed)} of {len(jobs)} runs passed")
     for name, s in failed:
         print(f"FAILED: {name} with MPLIB_SEED_OFFSET={s}")

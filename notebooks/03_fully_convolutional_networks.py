@@ -368,10 +368,17 @@ UpsamplingWidget(functions={"nearest neighbour": nearest_neighbour, "bed of nail
 # Without the skips the same network computes $f_\ell(\operatorname{up}(\mathbf{Z}^{
 # \text{dec}}_{\ell+1}))$. `mplib.unet.UNet` builds both; below, the shapes of the tensors
 # that travel along the arrows of Figure 11.
+#
+# Our network has 16 and 32 channels at 32 × 32 and 16 × 16, and a narrow bottleneck: 8
+# channels at 8 × 8, 512 numbers for an image of 1024 pixels. That narrowness is what makes
+# an encoder–decoder lose *where*. With 64 channels there (4096 numbers) the network without
+# skips could pass the whole image through its bottleneck, and in our runs the skips then
+# helped much less, and not on every seed.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-net = UNet(1, 4, channels=(16, 32, 64))
+CHANNELS = (16, 32, 8)  # encoder 1, encoder 2, bottleneck
+net = UNet(1, 4, channels=CHANNELS)
 shapes = []
 hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: shapes.append((name, tuple(out.shape))))
          for name, m in [("encoder 1", net.down[0]), ("encoder 2", net.down[1]),
@@ -438,12 +445,13 @@ torch.testing.assert_close(segmentation.mean_iou(pred, target, 3), by_hand)
 # %% [markdown]
 # ### Training (GPU cell)
 #
-# The U-net (16-32-64 channels) and the same network without skips, trained for the same
+# The U-net (16-32-8 channels) and the same network without skips, trained for the same
 # number of epochs with Adam on the per-pixel cross entropy: `F.cross_entropy` takes the
 # (N, C, H, W) logits and the (N, H, W) labels as they are. With a budget of a few epochs,
 # a one-cycle learning rate (up for the first 20 % of the steps, then down to almost zero)
 # makes the final weights much less noisy than a constant rate; a step hook on the
-# optimizer advances it after each of `train.fit`'s steps.
+# optimizer advances it after each of `train.fit`'s steps. Batches of 16 give twice the
+# steps of batches of 32 for the same work, and both networks end far less seed-dependent.
 
 # %%
 def one_cycle_adam(net, lr, epochs, n, batch_size):
@@ -458,12 +466,12 @@ def one_cycle_adam(net, lr, epochs, n, batch_size):
 
 runtime.summary()
 epochs = runtime.budget(quick=5, full=30)
-batch_size = 32
+batch_size = 16
 runtime.prefer_one_thread()  # small convolutions: one CPU thread is fastest, see its docstring
 nets, histories = {}, {}
 for name, skips in (("U-net", True), ("no skips", False)):
     runtime.seed(0)
-    nets[name] = UNet(1, num_classes, channels=(16, 32, 64), skips=skips)
+    nets[name] = UNet(1, num_classes, channels=CHANNELS, skips=skips)
     opt = one_cycle_adam(nets[name], 5e-3, epochs, len(X_train), batch_size)
     histories[name] = train.fit(nets[name], (X_train, y_train), "cross_entropy", epochs=epochs,
                                 lr=5e-3, batch_size=batch_size, optimizer=opt, progress=False)
@@ -485,32 +493,34 @@ for name in nets:
     per_class = segmentation.iou_per_class(preds[name], y_test, num_classes)
     print(f"{name:9s} test mIoU {miou[name]:.3f}   per class " +
           ", ".join(f"{c} {v:.2f}" for c, v in zip(segmentation.CLASSES, per_class.tolist())))
+goal = runtime.budget(quick=0.90, full=0.95)
+runtime.target(f"U-net test mIoU {miou['U-net']:.3f} >= {goal}", miou["U-net"] >= goal)
 
 # %% [markdown]
 # ### Predictions and boundaries
 #
-# The mIoU above mixes two skills: *which* shape a blob is (a question of context, which
-# both networks answer from the same coarse features, and which a few epochs settle
-# differently from one seed to the next) and *where* its outline runs. The skips can only
-# help with the second. Without them the decoder has to reinvent the exact outline from
-# 8 × 8 features, and it shows at the edges: corners are rounded and thin tips are lost.
-#
-# To measure the outline alone, we score only a band of pixels within one pixel of a label
-# boundary in the ground truth (`segmentation.boundary_band`), where the interior of the
-# shapes and the empty background cannot help, and there the foreground IoU: shape against
-# background, whatever the class (`segmentation.foreground_iou`). That is the target: the
-# U-net beats the network without skips by a margin, on every seed (`make seeds`).
+# Without the skips the decoder has to reinvent the exact outline from 8 × 8 features of 8
+# channels, and it shows at the edges: corners are rounded and thin tips are lost. Most
+# pixels of an image lie inside a shape or in the empty background, where both networks
+# are right, so the whole-image mIoU understates the difference. We score only a band of
+# pixels within one pixel of a label boundary in the ground truth
+# (`segmentation.boundary_band`): the boundary-band mIoU. The target is that the U-net beats
+# the network without skips there by at least 0.06, on every seed (`make seeds` runs five).
+# The foreground IoU in the band (shape against background, whatever the class,
+# `segmentation.foreground_iou`) separates *where* from *which*: it ignores a blob named
+# with the wrong class.
 
 # %%
 band = segmentation.boundary_band(y_test, width=1)
 edge = {name: segmentation.foreground_iou(p, y_test, band) for name, p in preds.items()}
-for name, p in preds.items():
-    print(f"{name:9s} mIoU {miou[name]:.3f}   boundary band: mIoU "
-          f"{segmentation.mean_iou(p[band], y_test[band], num_classes):.3f}, "
+band_miou = {name: segmentation.mean_iou(p[band], y_test[band], num_classes)
+             for name, p in preds.items()}
+for name in preds:
+    print(f"{name:9s} mIoU {miou[name]:.3f}   boundary band: mIoU {band_miou[name]:.3f}, "
           f"foreground IoU {edge[name]:.3f}")
-margin = runtime.budget(quick=0.04, full=0.04)
-runtime.target(f"U-net boundary-band foreground IoU {edge['U-net']:.3f} >= no skips "
-               f"{edge['no skips']:.3f} + {margin}", edge["U-net"] >= edge["no skips"] + margin)
+runtime.target(f"U-net boundary-band mIoU {band_miou['U-net']:.3f} >= no skips "
+               f"{band_miou['no skips']:.3f} + 0.06",
+               band_miou["U-net"] >= band_miou["no skips"] + 0.06)
 
 error_cmap = plt.matplotlib.colors.ListedColormap(["black"])
 fig, axes = plt.subplots(4, 6, figsize=(9, 6.2))
