@@ -9,8 +9,9 @@ marked ``NBVAL_CHECK_OUTPUT`` prints other text than the committed notebook (aft
 sanitising of tests/sanitize.cfg), as nbval would report. The ``target: ... -> met|MISSED``
 lines that ``runtime.target`` prints are collected, and the markdown table (notebook x
 seed) goes to benchmarks/results/seeds.md. The raw results go to seeds.json beside it; a
-run of some notebooks replaces their rows and keeps the others'. The committed notebooks
-are not modified.
+run of some notebooks replaces their rows and keeps the others'. A compact table (pass or
+FAIL, and how many targets were met) replaces the one between the README's
+``<!-- seeds table -->`` markers. The committed notebooks are not modified.
 """
 
 from __future__ import annotations
@@ -111,6 +112,32 @@ def table(results: dict, seeds: list[int]) -> str:
     return "\n".join(rows)
 
 
+def compact(results: dict, seeds: list[str]) -> str:
+    """One row per notebook: pass/FAIL per seed and how many target lines were met."""
+    head = "| notebook | " + " | ".join(f"seed +{s}" for s in seeds) + " |"
+    rows = [head, "|---" * (len(seeds) + 1) + "|"]
+    for name, per_seed in results.items():
+        cells = []
+        for s in seeds:
+            r = per_seed[s]
+            met = sum(v == "met" for _, v in r["targets"])
+            cells.append(("FAIL" if r["failures"] else "pass")
+                         + (f", {met}/{len(r['targets'])} targets met" if r["targets"] else ""))
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def update_readme(text: str, readme: Path = ROOT / "README.md") -> bool:
+    """Replace the table between the README's seeds-table markers; False if none."""
+    start, end = "<!-- seeds table -->", "<!-- /seeds table -->"
+    old = readme.read_text()
+    if start not in old or end not in old:
+        return False
+    head, rest = old.split(start, 1)
+    readme.write_text(head + start + "\n" + text + "\n" + end + rest.split(end, 1)[1])
+    return True
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("notebooks", nargs="*", type=Path)
@@ -153,6 +180,8 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     raw.write_text(json.dumps(results, indent=1) + "\n")
+    if args.out == p.get_default("out") and update_readme(compact(results, [str(s) for s in seeds])):
+        print("updated the seeds table in README.md")
     print(f"wrote {args.out}; {len(jobs) - len(failed)} of {len(jobs)} runs passed")
     for name, s in failed:
         print(f"FAILED: {name} with MPLIB_SEED_OFFSET={s}")

@@ -62,3 +62,16 @@ def test_check_versions_reports_a_mismatch(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "check_versions.py"), str(req)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_compact_table_and_readme_markers(tmp_path):
+    ok = {"seconds": 1, "failures": [], "targets": [["a", "met"], ["b", "met"]]}
+    bad = {"seconds": 1, "failures": ["cell 1: x"], "targets": [["a", "MISSED"]]}
+    text = seeds.compact({"03_x": {"0": ok, "1": bad}}, ["0", "1"])
+    assert text.splitlines()[2] == "| 03_x | pass, 2/2 targets met | FAIL, 0/1 targets met |"
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- seeds table -->\nold\n<!-- /seeds table -->\nend\n")
+    assert seeds.update_readme("new", readme)
+    assert readme.read_text() == "intro\n<!-- seeds table -->\nnew\n<!-- /seeds table -->\nend\n"
+    readme.write_text("no markers\n")
+    assert not seeds.update_readme("new", readme)
