@@ -54,7 +54,7 @@ gpu-check: $(STAMP)
 clean:
 	rm -rf build .pytest_cache
 
-# --- issue 15 ---
+# Student versions (nbgrader)
 .PHONY: student student-check
 ## make student: rebuild the student versions in exercises/ with nbgrader generate_assignment
 student: $(STAMP)
@@ -63,3 +63,19 @@ student: $(STAMP)
 ## make student-check: fail when exercises/ is older than the chapter notebooks
 student-check: $(STAMP)
 	$(BIN)/python tools/student_versions.py --check
+
+# Portability: seeds, Colab versions, Binder
+.PHONY: seeds colab-compat binder
+## make seeds: every notebook (or NB=...) in quick mode with MPLIB_SEED_OFFSET=0..4 ->
+## benchmarks/results/seeds.md (CPU-heavy: two notebooks at a time, one thread each)
+seeds: $(STAMP)
+	MPLIB_MODE=quick $(BIN)/python benchmarks/seeds.py $(NB)
+
+## make colab-compat: a venv with Colab's versions (.ci/colab-versions.txt): unit tests,
+## every widget under ipywidgets 7.7.1, notebooks 00 and 01 end to end
+colab-compat:
+	bash tools/colab_compat.sh
+
+## make binder: regenerate binder/requirements.txt and runtime.txt from requirements.txt
+binder:
+	$(PYTHON) tools/binder_requirements.py

@@ -163,3 +163,22 @@ def boundary_band(target: torch.Tensor, width: int = 1) -> torch.Tensor:
     lo = -F.max_pool2d(F.pad(-t, (width,) * 4, mode="replicate"), k, stride=1)
     band = (hi != lo)[:, 0]
     return band[0] if target.dim() == 2 else band
+
+
+def foreground_iou(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None
+                   ) -> float:
+    """IoU of "some shape" (label > 0) against the background, whatever the class.
+
+    It scores *where* the outlines are and ignores *which* shape was named. With ``mask``
+    (e.g. :func:`boundary_band`), only the pixels where ``mask`` is True count.
+    """
+    _check_labels(pred, target)
+    if mask is not None:
+        if not torch.is_tensor(mask) or mask.dtype != torch.bool or mask.shape != target.shape:
+            raise ValueError(f"mask must be a boolean tensor of shape {tuple(target.shape)}")
+        pred, target = pred[mask], target[mask]
+    p, t = pred > 0, target > 0
+    union = (p | t).sum()
+    if union == 0:
+        raise ValueError("pred and target hold no shape pixel: foreground IoU is undefined")
+    return float((p & t).sum() / union)

@@ -23,11 +23,15 @@
 # skip connections.
 
 # %%
-# On Colab only: install the helper package mplib from the repository (a no-op elsewhere).
+# On Colab only: install the helper package mplib at a fixed release (a no-op elsewhere).
+# --no-deps: Colab has every dependency already, and upgrading one it has imported
+# (ipywidgets) would break the widgets until a restart.
 import sys
 if "google.colab" in sys.modules:
     import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mplib @ git+https://github.com/machine-perception/mp-notebooks"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "mplib @ git+https://github.com/machine-perception/mp-notebooks@v0.1.0"],
+                   check=True)
 
 # %%
 import matplotlib.pyplot as plt
@@ -364,10 +368,17 @@ UpsamplingWidget(functions={"nearest neighbour": nearest_neighbour, "bed of nail
 # Without the skips the same network computes $f_\ell(\operatorname{up}(\mathbf{Z}^{
 # \text{dec}}_{\ell+1}))$. `mplib.unet.UNet` builds both; below, the shapes of the tensors
 # that travel along the arrows of Figure 11.
+#
+# Our network has 16 and 32 channels at 32 × 32 and 16 × 16, and a narrow bottleneck: 8
+# channels at 8 × 8, 512 numbers for an image of 1024 pixels. That narrowness is what makes
+# an encoder–decoder lose *where*. With 64 channels there (4096 numbers) the network without
+# skips could pass the whole image through its bottleneck, and in our runs the skips then
+# helped much less, and not on every seed.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-net = UNet(1, 4, channels=(16, 32, 64))
+CHANNELS = (16, 32, 8)  # encoder 1, encoder 2, bottleneck
+net = UNet(1, 4, channels=CHANNELS)
 shapes = []
 hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: shapes.append((name, tuple(out.shape))))
          for name, m in [("encoder 1", net.down[0]), ("encoder 2", net.down[1]),
@@ -387,13 +398,15 @@ print("decoder 1 sees", net.merge[0][0].in_channels, "channels: 32 copied + 32 u
 # `segmentation.make_shapes` draws one to three circles, squares and triangles on a grey
 # background with random stripes and noise, and gives every pixel its label
 # (0 background, 1 circle, 2 square, 3 triangle). All shapes share one brightness
-# distribution, so only the outline tells the classes apart.
+# distribution, so only the outline tells the classes apart. The seeds go through
+# `runtime.shift`, so `MPLIB_SEED_OFFSET` draws other images (and, below, other initial
+# weights); the test set's seeds lie far from the training set's.
 
 # %%
 runtime.seed(0)
 n_train = runtime.budget(quick=1500, full=8000)
-X_train, y_train = segmentation.make_shapes(n_train, 32, seed=0)
-X_test, y_test = segmentation.make_shapes(500, 32, seed=1)
+X_train, y_train = segmentation.make_shapes(n_train, 32, seed=runtime.shift(0))
+X_test, y_test = segmentation.make_shapes(500, 32, seed=runtime.shift(1000))
 num_classes = len(segmentation.CLASSES)
 print(f"train {tuple(X_train.shape)}, test {tuple(X_test.shape)}; classes: {segmentation.CLASSES}")
 
@@ -432,12 +445,13 @@ torch.testing.assert_close(segmentation.mean_iou(pred, target, 3), by_hand)
 # %% [markdown]
 # ### Training (GPU cell)
 #
-# The U-net (16-32-64 channels) and the same network without skips, trained for the same
+# The U-net (16-32-8 channels) and the same network without skips, trained for the same
 # number of epochs with Adam on the per-pixel cross entropy: `F.cross_entropy` takes the
 # (N, C, H, W) logits and the (N, H, W) labels as they are. With a budget of a few epochs,
 # a one-cycle learning rate (up for the first 20 % of the steps, then down to almost zero)
 # makes the final weights much less noisy than a constant rate; a step hook on the
-# optimizer advances it after each of `train.fit`'s steps.
+# optimizer advances it after each of `train.fit`'s steps. Batches of 16 give twice the
+# steps of batches of 32 for the same work, and both networks end far less seed-dependent.
 
 # %%
 def one_cycle_adam(net, lr, epochs, n, batch_size):
@@ -452,12 +466,12 @@ def one_cycle_adam(net, lr, epochs, n, batch_size):
 
 runtime.summary()
 epochs = runtime.budget(quick=5, full=30)
-batch_size = 32
+batch_size = 16
 runtime.prefer_one_thread()  # small convolutions: one CPU thread is fastest, see its docstring
 nets, histories = {}, {}
 for name, skips in (("U-net", True), ("no skips", False)):
     runtime.seed(0)
-    nets[name] = UNet(1, num_classes, channels=(16, 32, 64), skips=skips)
+    nets[name] = UNet(1, num_classes, channels=CHANNELS, skips=skips)
     opt = one_cycle_adam(nets[name], 5e-3, epochs, len(X_train), batch_size)
     histories[name] = train.fit(nets[name], (X_train, y_train), "cross_entropy", epochs=epochs,
                                 lr=5e-3, batch_size=batch_size, optimizer=opt, progress=False)
@@ -479,26 +493,34 @@ for name in nets:
     per_class = segmentation.iou_per_class(preds[name], y_test, num_classes)
     print(f"{name:9s} test mIoU {miou[name]:.3f}   per class " +
           ", ".join(f"{c} {v:.2f}" for c, v in zip(segmentation.CLASSES, per_class.tolist())))
-target = runtime.budget(quick=0.80, full=0.95)
-print(f"target: U-net mIoU >= {target:.2f} and better than without skips -> "
-      f"{'met' if miou['U-net'] >= target and miou['U-net'] > miou['no skips'] else 'MISSED'}")
-assert miou["U-net"] > miou["no skips"], "the skips should help"
-assert miou["U-net"] >= target, f"U-net mIoU {miou['U-net']:.3f} is below the target {target}"
+goal = runtime.budget(quick=0.90, full=0.95)
+runtime.target(f"U-net test mIoU {miou['U-net']:.3f} >= {goal}", miou["U-net"] >= goal)
 
 # %% [markdown]
 # ### Predictions and boundaries
 #
-# Without the skips the decoder has to reinvent the exact outline from 8 × 8 features, and
-# it shows at the edges: corners are rounded and thin tips are lost. To measure that, we
-# score only a band of pixels within one pixel of a class boundary in the ground truth
-# (`segmentation.boundary_band`), where the interior of the shapes and the empty
-# background cannot help the score.
+# Without the skips the decoder has to reinvent the exact outline from 8 × 8 features of 8
+# channels, and it shows at the edges: corners are rounded and thin tips are lost. Most
+# pixels of an image lie inside a shape or in the empty background, where both networks
+# are right, so the whole-image mIoU understates the difference. We score only a band of
+# pixels within one pixel of a label boundary in the ground truth
+# (`segmentation.boundary_band`): the boundary-band mIoU. The target is that the U-net beats
+# the network without skips there by at least 0.06, on every seed (`make seeds` runs five).
+# The foreground IoU in the band (shape against background, whatever the class,
+# `segmentation.foreground_iou`) separates *where* from *which*: it ignores a blob named
+# with the wrong class.
 
 # %%
 band = segmentation.boundary_band(y_test, width=1)
-for name, p in preds.items():
-    print(f"{name:9s} mIoU {miou[name]:.3f}   boundary-band mIoU "
-          f"{segmentation.mean_iou(p[band], y_test[band], num_classes):.3f}")
+edge = {name: segmentation.foreground_iou(p, y_test, band) for name, p in preds.items()}
+band_miou = {name: segmentation.mean_iou(p[band], y_test[band], num_classes)
+             for name, p in preds.items()}
+for name in preds:
+    print(f"{name:9s} mIoU {miou[name]:.3f}   boundary band: mIoU {band_miou[name]:.3f}, "
+          f"foreground IoU {edge[name]:.3f}")
+runtime.target(f"U-net boundary-band mIoU {band_miou['U-net']:.3f} >= no skips "
+               f"{band_miou['no skips']:.3f} + 0.06",
+               band_miou["U-net"] >= band_miou["no skips"] + 0.06)
 
 error_cmap = plt.matplotlib.colors.ListedColormap(["black"])
 fig, axes = plt.subplots(4, 6, figsize=(9, 6.2))

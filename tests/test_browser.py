@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -30,7 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-RUN_TIMEOUT_S = 240
+# Each notebook's limit: its quick-mode wall time measured by `make bench` (README's table)
+# times HEADROOM, plus a fixed start-up allowance. The browser test shares two cores with
+# the nbval run of other notebooks, so a notebook can take several times its measured time
+# (03 once took over 3.6 times its 66 s there).
+HEADROOM = 5
+STARTUP_S = 60
 STATIC_MARK = "(run the notebook to interact)"  # text/plain of every FigureWidget display
 
 SETTINGS = {
@@ -39,6 +45,20 @@ SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
         {"windowingMode": "none"},
 }
+
+
+def measured_seconds(readme: Path = ROOT / "README.md") -> dict[str, float]:
+    """notebook stem -> wall seconds, from the README's measured quick-mode table."""
+    rows = re.findall(r"^\| (\d\d\w*_\w+) \| (\d+(?:\.\d+)?) \|", readme.read_text(), re.M)
+    return {stem: float(seconds) for stem, seconds in rows}
+
+
+def run_limit(stem: str, measured: dict[str, float]) -> float:
+    """Seconds allowed for Run All of notebook ``stem``."""
+    if stem not in measured:
+        raise KeyError(f"README's measured table has no row for {stem}: run make bench "
+                       "and add its wall time")
+    return HEADROOM * measured[stem] + STARTUP_S
 
 
 def _browser_available() -> str | None:
@@ -158,10 +178,11 @@ def test_notebook_in_jupyterlab(browser, lab, path):
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                timeout=60_000)
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+        limit = run_limit(path.stem, measured_seconds())
         _run_all(page)
-        deadline = time.time() + RUN_TIMEOUT_S
+        deadline = time.time() + limit
         while not _all_executed(page):
-            assert time.time() < deadline, f"{path.name} did not finish in {RUN_TIMEOUT_S} s"
+            assert time.time() < deadline, f"{path.name} did not finish in {limit:.0f} s"
             page.wait_for_timeout(500)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                timeout=60_000)

@@ -108,3 +108,23 @@ def test_boundary_band():
         S.boundary_band(y, width=0)
     with pytest.raises(ValueError, match="target"):
         S.boundary_band(y.float())
+
+
+def test_foreground_iou_by_hand():
+    target = torch.tensor([[0, 1, 1], [0, 2, 0]])
+    pred = torch.tensor([[0, 2, 1], [3, 0, 0]])  # class errors do not count, place errors do
+    # shape pixels: target {(0,1), (0,2), (1,1)}, pred {(0,1), (0,2), (1,0)}: 2 of 4
+    assert S.foreground_iou(pred, target) == pytest.approx(2 / 4)
+    mask = torch.tensor([[False, True, True], [False, False, False]])
+    assert S.foreground_iou(pred, target, mask) == pytest.approx(1.0)
+    assert S.foreground_iou(target, target) == 1.0
+
+
+def test_foreground_iou_bad_input():
+    t = torch.zeros(2, 3, dtype=torch.long)
+    with pytest.raises(ValueError, match="no shape pixel"):
+        S.foreground_iou(t, t)
+    with pytest.raises(ValueError, match="mask"):
+        S.foreground_iou(t, t, torch.ones(3, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="mask"):
+        S.foreground_iou(t, t, torch.ones(2, 3))

@@ -25,6 +25,24 @@ from matplotlib.figure import Figure
 from ..plot import STYLE, png_bytes
 
 
+def widget_bundle(widget: widgets.Widget) -> dict:
+    """The display bundle of a live widget, the same under ipywidgets 7 and 8.
+
+    ipywidgets 8 has ``Widget._repr_mimebundle_``; ipywidgets 7 (Colab's) only has
+    ``_ipython_display_``, which displays the same ``widget-view+json`` data itself (view
+    format 2.0 in both), so the bundle is written here from the model id.
+    """
+    if not isinstance(widget, widgets.Widget):
+        raise TypeError(f"widget must be an ipywidgets Widget, got {type(widget).__name__}")
+    if getattr(widget, "comm", None) is None:  # closed: the front end has no model to show
+        raise ValueError("widget has been closed and cannot be displayed")
+    return {
+        "text/plain": repr(widget),
+        "application/vnd.jupyter.widget-view+json": {
+            "version_major": 2, "version_minor": 0, "model_id": widget.model_id},
+    }
+
+
 class FigureWidget:
     """Base class: subclasses set up controls, then implement ``build`` and ``draw``."""
 
@@ -91,7 +109,7 @@ class FigureWidget:
         self.renders += 1
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.box._repr_mimebundle_(**kwargs)
+        bundle = widget_bundle(self.box)
         # JupyterLab and Colab show the live widget; a renderer that does not know widgets
         # (GitHub, nbviewer without state) falls back to this picture.
         bundle["image/png"] = base64.b64encode(self._static_png).decode("ascii")
