@@ -51,12 +51,15 @@ def nll(model, X, *, batch_size: int = 500) -> dict:
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
-    total = 0.0
-    for i in range(0, len(X), batch_size):
-        total += float(model.log_prob(X[i:i + batch_size].to(device)).sum())
+    total, seen = 0.0, 0
+    # Under a fast dev run only the first k batches are scored, as in train.evaluate.
+    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
+        xb = X[b * batch_size:(b + 1) * batch_size]
+        total += float(model.log_prob(xb.to(device)).sum())
+        seen += len(xb)
     if hasattr(model, "train"):
         model.train(was_training)
-    nats = -total / len(X)
+    nats = -total / seen
     return {"nats": nats, "bits_per_dim": bits_per_dim(nats, X.shape[1])}
 
 

@@ -154,3 +154,33 @@ class Timer:
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
         return False
+
+
+_announced = False
+
+
+def _announce_fast_dev_run() -> None:
+    """Print, once per process, the one line that says this is a fast dev run."""
+    global _announced
+    if not _announced:
+        _announced = True
+        k = fast_dev_run()
+        print(f"fast dev run ({_FAST_DEV_ENV}={k}): every training loop stops after {k} "
+              "batches; targets are printed, not asserted")
+
+
+def capped(n: int) -> int:
+    """How many of ``n`` batches (or steps) a loop may run: ``n``, or at most
+    :func:`fast_dev_run` of them when that is on (the first capped loop says so, once)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    k = fast_dev_run()
+    if not k:
+        return int(n)
+    _announce_fast_dev_run()
+    return min(int(n), k)
+
+
+def capped_range(n: int) -> range:
+    """``range(capped(n))``: a training loop of ``n`` steps that honours the fast-dev-run cap."""
+    return range(capped(n))
