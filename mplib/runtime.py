@@ -184,3 +184,22 @@ def capped(n: int) -> int:
 def capped_range(n: int) -> range:
     """``range(capped(n))``: a training loop of ``n`` steps that honours the fast-dev-run cap."""
     return range(capped(n))
+
+
+_capped_loops: list[dict] = []
+
+
+def record_capped_loop(planned: int, batch_seconds: list, *, batch_size: int, where: str) -> None:
+    """Note what a loop cut short by the fast dev run would have done in a real run.
+
+    planned        batches the uncapped loop would run (epochs × batches per epoch);
+    batch_seconds  the measured time of each batch it did run;
+    The gpu-check estimate (benchmarks/gpu_check.py --estimate) reads :func:`capped_loops`.
+    """
+    _capped_loops.append({"where": where, "planned": int(planned), "batch_size": int(batch_size),
+                          "batch_seconds": [float(s) for s in batch_seconds]})
+
+
+def capped_loops() -> list[dict]:
+    """The loops this process ran under the fast dev run (see :func:`record_capped_loop`)."""
+    return list(_capped_loops)

@@ -153,8 +153,10 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
 
     n = len(X)
     batches = math.ceil(n / batch_size)
-    if runtime.fast_dev_run():
+    planned, capped = epochs * batches, bool(runtime.fast_dev_run())
+    if capped:
         epochs, batches = 1, runtime.capped(batches)
+    batch_seconds = []
 
     history, plot = History(), None
     if live_plot:
@@ -168,6 +170,7 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         running = torch.zeros((), device=device)
         seen = 0
         for b in range(batches):
+            tick = time.perf_counter()
             idx = order[b * batch_size:(b + 1) * batch_size]
             seen += len(idx)
             out = model(X[idx])
@@ -178,6 +181,9 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
                 nn.utils.clip_grad_norm_(params, clip)
             opt.step()
             running += batch_loss.detach() * len(idx)
+            if capped:  # time each batch (the sync costs nothing next to a real run's size)
+                float(running)
+                batch_seconds.append(time.perf_counter() - tick)
         history.epoch.append(epoch)
         history.train_loss.append(float(running) / seen)  # one sync per epoch, not per batch
         if test is not None:
@@ -192,6 +198,9 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         if plot is not None:
             plot.update(history)
     history.seconds = time.perf_counter() - start
+    if capped:
+        runtime.record_capped_loop(planned, batch_seconds, batch_size=batch_size,
+                                   where=type(model).__name__)
     if bar is not None:
         bar.close()
     return history

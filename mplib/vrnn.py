@@ -16,6 +16,7 @@ uses the prior only. :func:`sinusoid_sequences` makes the seeded toy data of the
 from __future__ import annotations
 
 import math
+import time
 
 import torch
 from torch import nn
@@ -142,14 +143,17 @@ def train_vrnn(model: VRNN, X, y=None, *, epochs: int = 10, lr: float = 3e-3,
     X = X.to(device)
     y = None if y is None else y.to(device)
     batches = math.ceil(len(X) / batch_size)
-    if runtime.fast_dev_run():
+    planned, capped = epochs * batches, bool(runtime.fast_dev_run())
+    if capped:
         epochs, batches = 1, runtime.capped(batches)
+    batch_seconds = []
     losses = []
     model.train()
     for _ in range(epochs):
         order = torch.randperm(len(X), generator=g)
         total, seen = 0.0, 0
         for b in range(batches):
+            tick = time.perf_counter()
             idx = order[b * batch_size:(b + 1) * batch_size].to(device)
             seen += len(idx)
             loss = model.loss(X[idx], None if y is None else y[idx])
@@ -158,7 +162,10 @@ def train_vrnn(model: VRNN, X, y=None, *, epochs: int = 10, lr: float = 3e-3,
             nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             total += float(loss.detach()) * len(idx)
+            batch_seconds.append(time.perf_counter() - tick)
         losses.append(total / seen)
+    if capped:
+        runtime.record_capped_loop(planned, batch_seconds, batch_size=batch_size, where="VRNN")
     return losses
 
 

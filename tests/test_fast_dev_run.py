@@ -10,15 +10,18 @@ more than k times, that the run said so on its one line, and that the kernel sta
 from __future__ import annotations
 
 import collections
+import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 import torch
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from mplib import likelihood, runtime, train, vae, vrnn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import fast_dev_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -30,8 +33,8 @@ MEMORY_LIMIT_MB = 2048
 @pytest.fixture
 def steps():
     """Optimizer steps counted per optimizer while the test runs."""
-    counts = collections.Counter()
-    handle = register_optimizer_step_post_hook(lambda opt, args, kwargs: counts.update([id(opt)]))
+    counts = collections.Counter()   # keyed by the optimizer itself: ids are reused
+    handle = register_optimizer_step_post_hook(lambda opt, args, kwargs: counts.update([opt]))
     yield counts
     handle.remove()
 
@@ -76,6 +79,9 @@ def test_fit_stops_after_k_batches(capped, steps, capsys):
     assert list(steps.values()) == [K]
     assert history.epoch == [1] and len(history.test_accuracy) == 1
     assert ANNOUNCEMENT in capsys.readouterr().out
+    record = runtime.capped_loops()[-1]     # what the uncapped run would have done
+    assert record["planned"] == 5 * 10 and record["batch_size"] == 100
+    assert len(record["batch_seconds"]) == K and min(record["batch_seconds"]) > 0
 
 
 def test_evaluate_scores_k_batches(capped):
@@ -93,6 +99,7 @@ def test_train_vrnn_stops_after_k_batches(capped, steps):
     model = vrnn.VRNN(x_dim=1, h_dim=8, z_dim=2, n_classes=3)
     losses = vrnn.train_vrnn(model, X, y, epochs=4, batch_size=16)
     assert list(steps.values()) == [K] and len(losses) == 1
+    assert runtime.capped_loops()[-1]["planned"] == 4 * 13 and runtime.capped_loops()[-1]["where"] == "VRNN"
 
 
 def test_train_baselines_stop_after_k_batches_each(capped, steps, monkeypatch):
@@ -128,54 +135,14 @@ def test_likelihood_and_vae_evaluations_score_k_batches(capped):
 
 # --- every notebook in full mode under the cap -------------------------------------------
 
-FIRST = f"""\
-import collections as _collections, socket as _socket
-from torch.optim.optimizer import register_optimizer_step_post_hook as _hook
-_steps = _collections.Counter()
-_hook(lambda opt, args, kwargs: _steps.update([id(opt)]))
-def _offline(*args, **kwargs):
-    raise OSError("no network in the fast dev run")
-_socket.create_connection = _offline
-"""
-LAST = """\
-import resource as _resource
-print("optimizer steps:", max(_steps.values(), default=0), "at most, over", len(_steps),
-      "optimizers")
-print("peak MB:", _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024)
-"""
-
-
-def _printed(nb) -> str:
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
-
-
-def run_fast_dev(path: Path, monkeypatch) -> dict:
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("MPLIB_MODE", "full")
-    monkeypatch.setenv("MPLIB_FAST_DEV_RUN", str(K))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(FIRST))
-    nb.cells.append(nbformat.v4.new_code_cell(LAST))
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()  # any error in any cell raises CellExecutionError here
-    text = _printed(nb)
-    last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    return {"text": text,
-            "steps": int(last.split("optimizer steps:")[1].split()[0]),
-            "peak_mb": float(last.split("peak MB:")[1].split()[0])}
-
-
-def _check(path, monkeypatch):
-    result = run_fast_dev(path, monkeypatch)
+def _check(path):
+    result = fast_dev_run.run(path, K)
     lines = result["text"].splitlines()
     assert sum(ln.startswith(ANNOUNCEMENT) for ln in lines) == 1, (
         f"{path.stem}: the run must say once that it is a fast dev run")
     assert all("(not asserted: fast dev run)" in ln for ln in lines if ln.startswith("target: "))
     assert 1 <= result["steps"] <= K, f"{path.stem}: an optimizer stepped {result['steps']} times"
+    assert all(len(loop["batch_seconds"]) <= K for loop in result["loops"])
     assert result["peak_mb"] <= MEMORY_LIMIT_MB, f"{path.stem}: {result['peak_mb']:.0f} MB"
 
 
@@ -183,6 +150,5 @@ def _check(path, monkeypatch):
 for _path in NOTEBOOKS:
     _name = "TestFastDev_" + _path.stem
     globals()[_name] = pytest.mark.fast_dev(type(_name, (), {
-        "test_full_mode_under_the_cap": (lambda self, monkeypatch, _p=_path:
-                                         _check(_p, monkeypatch)),
+        "test_full_mode_under_the_cap": lambda self, _p=_path: _check(_p),
     }))
