@@ -50,7 +50,9 @@ BUDGET_S = {
 TOTAL_BUDGET_S = 600
 
 # The estimate's model of one H100 against one CPU thread (see `estimate`).
-GPU_SPEEDUP = 100         # a training batch runs this many times faster on the GPU ...
+# One CPU thread does about 40 GFLOP/s on these layers (the full-mode transformer step:
+# about 5e11 FLOP in 13 s); an H100 sustains over 20 TFLOP/s on them in float32.
+GPU_SPEEDUP = 500         # a training batch runs this many times faster on the GPU ...
 GPU_STEP_FLOOR_S = 0.002  # ... but never under 2 ms (kernel launches of an eager step)
 EVAL_SHARE = 0.15         # per-epoch evaluation, as a share of the training time
 
@@ -108,11 +110,20 @@ def run_estimate(paths, out_dir: Path, all_paths) -> Path:
              "| notebook | full-mode batches | CPU s for them | estimated H100 s "
              "(training + rest) | budget s | fast dev run s | kernel peak MB |",
              "|---|---|---|---|---|---|---|"]
-    total = 0.0
+    total, details = 0.0, []
     for path in paths:
         report = fast_dev_run.run(path, k=2)
         e = estimate(report)
         total += e["total_s"]
+        details += [f"\n## {path.stem}\n", "| training loop | full-mode batches | batch size | "
+                    "CPU s per batch | estimated H100 s |", "|---|---|---|---|---|"]
+        for loop in report["loops"]:
+            step = _step_seconds(loop)
+            details.append(f"| {loop['where']} | {loop['planned']:,} | {loop['batch_size']} | "
+                           f"{step:.3f} | {loop['planned'] * max(step / GPU_SPEEDUP, GPU_STEP_FLOOR_S):.1f} |")
+        details += ["", "slowest cells of the fast dev run (CPU s):", ""]
+        details += [f"- {sec:.1f} s: `{first}`" for sec, first in
+                    sorted(report["cell_seconds"], reverse=True)[:3]]
         lines.append(f"| {path.stem} | {e['batches']:,} | {e['cpu_training_s']:,.0f} | "
                      f"{e['total_s']:.0f} ({e['training_s']:.0f} + {e['other_s']:.0f}) | "
                      f"{BUDGET_S.get(path.stem, '?')} | {report['wall_s']:.0f} | "
@@ -121,7 +132,7 @@ def run_estimate(paths, out_dir: Path, all_paths) -> Path:
     lines.append(f"| all | | | {total:.0f} | "
                  f"{sum(BUDGET_S.get(p.stem, 0) for p in paths)} of {TOTAL_BUDGET_S} | | |")
     out = out_dir / results_name("estimate", paths, all_paths)
-    out.write_text("\n".join(lines) + "\n")
+    out.write_text("\n".join(lines + details) + "\n")
     return out
 
 

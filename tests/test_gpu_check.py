@@ -25,17 +25,17 @@ def test_results_file_names_say_which_notebooks():
 
 
 def test_estimate_scales_batches_with_a_floor():
-    report = {"wall_s": 10.0, "loops": [
-        # 1 000 planned batches of 1 s on the CPU: 10 ms each on the GPU -> 10 s
-        {"planned": 1000, "batch_seconds": [3.0, 1.0], "batch_size": 64, "where": "A"},
+    report = {"wall_s": 20.0, "loops": [
+        # 1 000 planned batches of 5 s on the CPU: 10 ms each on the GPU -> 10 s
+        {"planned": 1000, "batch_seconds": [9.0, 5.0], "batch_size": 64, "where": "A"},
         # 500 tiny batches: the 2 ms floor -> 1 s
         {"planned": 500, "batch_seconds": [0.01, 0.0001], "batch_size": 64, "where": "B"},
     ]}
     e = gpu_check.estimate(report)
     assert e["batches"] == 1500
     assert e["training_s"] == pytest.approx((10.0 + 1.0) * (1 + gpu_check.EVAL_SHARE))
-    assert e["other_s"] == pytest.approx(10.0 - 4.0101)       # the rest at its CPU time
-    assert e["cpu_training_s"] == pytest.approx(1000 * 1.0 + 500 * 0.0001)
+    assert e["other_s"] == pytest.approx(20.0 - 14.0101)       # the rest at its CPU time
+    assert e["cpu_training_s"] == pytest.approx(1000 * 5.0 + 500 * 0.0001)
 
 
 def test_unknown_notebook_is_named(tmp_path, monkeypatch):

@@ -88,7 +88,21 @@ def run(path: Path, k: int = 2, timeout: int = 600) -> dict:
     last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     report = json.loads(last.split("@@fast-dev@@", 1)[1])
     nb.cells = nb.cells[1:-1]
-    return {"text": printed(nb), "wall_s": wall, **report}
+    return {"text": printed(nb), "wall_s": wall, "cell_seconds": _cell_seconds(nb), **report}
+
+
+def _cell_seconds(nb) -> list[tuple[float, str]]:
+    """(seconds, first line) of every code cell, from the timing nbclient records."""
+    from datetime import datetime
+
+    out = []
+    for c in nb.cells:
+        t = c.get("metadata", {}).get("execution", {})
+        if c.cell_type == "code" and "iopub.execute_input" in t and "shell.execute_reply" in t:
+            start, end = (datetime.fromisoformat(t[k].replace("Z", "+00:00"))
+                          for k in ("iopub.execute_input", "shell.execute_reply"))
+            out.append(((end - start).total_seconds(), c.source.strip().splitlines()[0][:60]))
+    return out
 
 
 def main(argv):
@@ -101,6 +115,8 @@ def main(argv):
         print(f"{Path(arg).stem}: ran in {r['wall_s']:.1f} s ({train:.1f} s in capped training "
               f"batches), at most {r['steps']} steps per optimizer over {r['optimizers']} "
               f"optimizers, kernel peak {r['peak_mb']:.0f} MB")
+        for seconds, first in sorted(r["cell_seconds"], reverse=True)[:3]:
+            print(f"    {seconds:6.1f} s  {first}")
 
 
 if __name__ == "__main__":
