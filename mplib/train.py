@@ -105,13 +105,15 @@ def evaluate(model: nn.Module, data, loss="cross_entropy", *, batch_size: int = 
 def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: float = 1e-3,
         batch_size: int = 128, optimizer: str | torch.optim.Optimizer = "adam",
         weight_decay: float = 0.0, clip: float | None = None, test=None, device=None,
-        progress: bool = True, live_plot: bool = False, seed: int | None = 0) -> History:
+        progress: bool = True, live_plot: bool = False, seed: int | None = 0,
+        eval_batch_size: int = 1024) -> History:
     """Train ``model`` on ``data`` for ``epochs`` epochs; return a :class:`History`.
 
     data      a Split (its train part is used, its test part evaluated each epoch) or (X, y).
     loss      a name in ``LOSSES`` or any callable ``loss(model_output, y)``.
     clip      if given, rescale the gradient to norm at most ``clip`` (§4.3) before each step.
     test      an (X, y) pair to evaluate after each epoch; defaults to the Split's test part.
+    eval_batch_size  batch size of that evaluation (smaller for models with large activations).
     device    defaults to ``runtime.device()``; model and data are moved there once, whole.
 
     Under a fast dev run (``MPLIB_FAST_DEV_RUN=k``, see ``runtime.fast_dev_run``) the run is
@@ -128,6 +130,7 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         _as_pair(test, "test")
     _positive_int(epochs, "epochs")
     _positive_int(batch_size, "batch_size")
+    _positive_int(eval_batch_size, "eval_batch_size")
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if clip is not None and not (clip > 0):
@@ -187,7 +190,7 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         history.epoch.append(epoch)
         history.train_loss.append(float(running) / seen)  # one sync per epoch, not per batch
         if test is not None:
-            scores = evaluate(model, test, loss_fn, device=device)
+            scores = evaluate(model, test, loss_fn, batch_size=eval_batch_size, device=device)
             history.test_loss.append(scores["loss"])
             if "accuracy" in scores:
                 history.test_accuracy.append(scores["accuracy"])

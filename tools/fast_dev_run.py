@@ -66,8 +66,10 @@ def printed(nb) -> str:
                    for o in c.get("outputs", []) if o.get("output_type") == "stream")
 
 
-def run(path: Path, k: int = 2, timeout: int = 600) -> dict:
+def run(path: Path, k: int = 2, timeout: int = 600, cache_home: Path | None = None) -> dict:
     """Execute the notebook of ``path`` (.py or .ipynb) under the cap; raise on any error.
+
+    ``cache_home`` becomes the kernel's XDG_CACHE_HOME (where ``data`` looks for its cache).
 
     Returns text (all printed output), steps (the most steps of one optimizer), optimizers,
     peak_mb (the kernel's), loops (see ``runtime.capped_loops``) and wall_s.
@@ -82,7 +84,10 @@ def run(path: Path, k: int = 2, timeout: int = 600) -> dict:
                             store_widget_state=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    with _environment(MPLIB_MODE="full", MPLIB_FAST_DEV_RUN=str(k), MPLBACKEND="Agg"):
+    env = dict(MPLIB_MODE="full", MPLIB_FAST_DEV_RUN=str(k), MPLBACKEND="Agg")
+    if cache_home is not None:
+        env["XDG_CACHE_HOME"] = str(cache_home)
+    with _environment(**env):
         client.execute()   # an error in any cell raises CellExecutionError
     wall = time.perf_counter() - start
     last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
