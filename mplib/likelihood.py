@@ -208,6 +208,8 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
                             progress=progress, seed=seed,
                             # NADE's activations are (batch, n, d): 1.6 GB per 1 000 MNIST images
                             eval_batch_size=cfg["batch_size"])
+        if cache:
+            runtime.annotate_last_capped_loop(cached=name)
         scores = nll(model, X_test)
         table.add(name, scores["nats"], scores["bits_per_dim"],
                   published=(published or {}).get(name))

@@ -200,6 +200,13 @@ def record_capped_loop(planned: int, batch_seconds: list, *, batch_size: int, wh
                           "batch_seconds": [float(s) for s in batch_seconds]})
 
 
+def annotate_last_capped_loop(**info) -> None:
+    """Add facts to the last recorded capped loop, e.g. ``cached=True`` for training that a
+    real run shares between notebooks through the cache (the estimate counts it once)."""
+    if _capped_loops:
+        _capped_loops[-1].update(info)
+
+
 def capped_loops() -> list[dict]:
     """The loops this process ran under the fast dev run (see :func:`record_capped_loop`)."""
     return list(_capped_loops)

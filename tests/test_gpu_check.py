@@ -42,3 +42,13 @@ def test_unknown_notebook_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("OUT", str(tmp_path))
     with pytest.raises(SystemExit, match="no such notebook"):
         gpu_check.main(["notebooks/99_missing.ipynb", "--estimate"])
+
+
+def test_estimate_counts_cached_training_once():
+    loop = {"planned": 100, "batch_seconds": [0.01, 0.01], "batch_size": 128, "where": "NADE",
+            "cached": "NADE"}
+    report = {"wall_s": 1.0, "loops": [loop]}
+    trained = set()
+    first = gpu_check.estimate(report, trained)
+    second = gpu_check.estimate(report, trained)     # a later notebook loads it
+    assert first["training_s"] > 0 and second["training_s"] == 0
