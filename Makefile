@@ -48,8 +48,9 @@ figures: $(STAMP)
 bench: $(STAMP)
 	MPLIB_MODE=quick $(BIN)/python benchmarks/run.py
 
+## make gpu-check [NB="notebooks/02_*.ipynb ..."]: full mode, each notebook against its budget
 gpu-check: $(STAMP)
-	$(BIN)/python benchmarks/gpu_check.py
+	$(BIN)/python benchmarks/gpu_check.py $(NB)
 
 clean:
 	rm -rf build .pytest_cache
@@ -79,3 +80,13 @@ colab-compat:
 ## make binder: regenerate binder/requirements.txt and runtime.txt from requirements.txt
 binder:
 	$(PYTHON) tools/binder_requirements.py
+
+# Full mode without a GPU: the fast dev run and the GPU estimate
+.PHONY: fast-dev gpu-estimate
+## make fast-dev: every notebook in full mode, every training loop capped at 2 batches (CPU)
+fast-dev: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope -m fast_dev tests/test_fast_dev_run.py
+
+## make gpu-estimate [NB=...]: full mode's H100 time, ESTIMATED from a fast dev run here
+gpu-estimate: $(STAMP)
+	$(BIN)/python benchmarks/gpu_check.py --estimate $(NB)

@@ -106,8 +106,10 @@ class NADE(AutoregressiveModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self._check_x(x)
         contrib = x[:, :, None] * self.W.T[None]              # (N, n, d): W_{:,i} x_i
-        a = torch.cumsum(contrib, dim=1) - contrib             # a_i = Σ_{j<i} W_{:,j} x_j
-        h = torch.sigmoid(a + self.b)                          # (N, n, d)
+        # a_i = Σ_{j<i} W_{:,j} x_j, then + b, in place: at n = 784, d = 500 every (N, n, d)
+        # tensor fewer saves N × 1.6 MB (autograd keeps none of these two for the backward).
+        a = torch.cumsum(contrib, dim=1).sub_(contrib).add_(self.b)
+        h = torch.sigmoid(a)                                   # (N, n, d)
         return torch.einsum("nid,id->ni", h, self.V) + self.c  # logits of x̂_i
 
     @torch.no_grad()

@@ -20,6 +20,9 @@ import numpy as np
 import torch
 
 NAMES = ("digits", "mnist_subset", "mnist")
+MNIST_SIZE = 70000
+OPENML_HOST = "api.openml.org"
+NETWORK_TIMEOUT = 5.0  # seconds: an unreachable host must not hold up the fallback
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,12 @@ class Split:
     def shape(self) -> tuple:
         """Shape of one example, e.g. (1, 8, 8)."""
         return tuple(self.X_train.shape[1:])
+
+    @property
+    def is_full_mnist(self) -> bool:
+        """True only for the 70 000 images of full MNIST (``load("mnist")`` when it could be
+        had), never for the subset it falls back to: published MNIST numbers compare only then."""
+        return self.name == "mnist" and len(self.X_train) + len(self.X_test) == MNIST_SIZE
 
     @property
     def num_classes(self) -> int:
@@ -114,15 +123,35 @@ def _mnist_subset() -> Split:
     return _split("mnist_subset", X / 255.0, y, test_fraction=0.2)
 
 
+def _fetch_mnist(data_home=None):
+    """Full MNIST from OpenML as uint8 (70 000, 784) and int64 labels.
+
+    A quick connection test comes first, and every network read has a timeout, so that a
+    machine without network falls back in seconds instead of hanging.
+    """
+    import socket
+
+    from sklearn.datasets import fetch_openml
+
+    socket.create_connection((OPENML_HOST, 443), timeout=NETWORK_TIMEOUT).close()
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(60.0)  # urlopen inside fetch_openml takes no timeout of its own
+    try:
+        X, y = fetch_openml("mnist_784", version=1, as_frame=False, data_home=data_home,
+                            return_X_y=True, parser="liac-arff", n_retries=1, delay=1.0)
+    finally:
+        socket.setdefaulttimeout(old)
+    return X.astype(np.uint8), y.astype(np.int64)
+
+
 def _mnist_full(data_home=None) -> Split:
     def build():
-        from sklearn.datasets import fetch_openml
-
-        X, y = fetch_openml("mnist_784", version=1, as_frame=False, data_home=data_home,
-                            return_X_y=True, parser="liac-arff")
-        return X.astype(np.uint8), y.astype(np.int64)
+        return _fetch_mnist(data_home)
 
     X, y = _cached_npz("mnist_full.npz", build) if data_home is None else build()
+    if X.shape != (MNIST_SIZE, 784) or y.shape != (MNIST_SIZE,):
+        raise ValueError(f"full MNIST must be {MNIST_SIZE} images of 784 pixels, "
+                         f"got X {X.shape} and y {y.shape}")
     X = torch.from_numpy(X.reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
     y = torch.from_numpy(y)
     # The standard split: the first 60 000 images train, the last 10 000 test.
@@ -134,6 +163,7 @@ def load(name: str = "digits", *, data_home=None, quiet: bool = False) -> Split:
 
     "mnist" downloads full MNIST once through scikit-learn (cached afterwards); if that fails
     (no network, say), one line is printed and the embedded 5 000-image subset is returned.
+    ``split.is_full_mnist`` tells which one came back.
     """
     if name not in NAMES:
         raise ValueError(f"data set name must be one of {NAMES}, got {name!r}")

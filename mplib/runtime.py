@@ -154,3 +154,59 @@ class Timer:
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
         return False
+
+
+_announced = False
+
+
+def _announce_fast_dev_run() -> None:
+    """Print, once per process, the one line that says this is a fast dev run."""
+    global _announced
+    if not _announced:
+        _announced = True
+        k = fast_dev_run()
+        print(f"fast dev run ({_FAST_DEV_ENV}={k}): every training loop stops after {k} "
+              "batches; targets are printed, not asserted")
+
+
+def capped(n: int) -> int:
+    """How many of ``n`` batches (or steps) a loop may run: ``n``, or at most
+    :func:`fast_dev_run` of them when that is on (the first capped loop says so, once)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    k = fast_dev_run()
+    if not k:
+        return int(n)
+    _announce_fast_dev_run()
+    return min(int(n), k)
+
+
+def capped_range(n: int) -> range:
+    """``range(capped(n))``: a training loop of ``n`` steps that honours the fast-dev-run cap."""
+    return range(capped(n))
+
+
+_capped_loops: list[dict] = []
+
+
+def record_capped_loop(planned: int, batch_seconds: list, *, batch_size: int, where: str) -> None:
+    """Note what a loop cut short by the fast dev run would have done in a real run.
+
+    planned        batches the uncapped loop would run (epochs × batches per epoch);
+    batch_seconds  the measured time of each batch it did run;
+    The gpu-check estimate (benchmarks/gpu_check.py --estimate) reads :func:`capped_loops`.
+    """
+    _capped_loops.append({"where": where, "planned": int(planned), "batch_size": int(batch_size),
+                          "batch_seconds": [float(s) for s in batch_seconds]})
+
+
+def annotate_last_capped_loop(**info) -> None:
+    """Add facts to the last recorded capped loop, e.g. ``cached=True`` for training that a
+    real run shares between notebooks through the cache (the estimate counts it once)."""
+    if _capped_loops:
+        _capped_loops[-1].update(info)
+
+
+def capped_loops() -> list[dict]:
+    """The loops this process ran under the fast dev run (see :func:`record_capped_loop`)."""
+    return list(_capped_loops)

@@ -82,9 +82,12 @@ def evaluate(model: nn.Module, data, loss="cross_entropy", *, batch_size: int = 
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
-    total, correct, classify = 0.0, 0, False
-    for i in range(0, len(X), batch_size):
+    total, correct, classify, seen = 0.0, 0, False, 0
+    # Under a fast dev run only the first k batches are scored (runtime.capped).
+    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
+        i = b * batch_size
         xb, yb = X[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
+        seen += len(xb)
         out = model(xb)
         total += float(loss_fn(out, yb)) * len(xb)
         # Accuracy only makes sense for logits (N, classes) against integer labels (N,).
@@ -93,23 +96,29 @@ def evaluate(model: nn.Module, data, loss="cross_entropy", *, batch_size: int = 
         if classify:
             correct += int((out.argmax(1) == yb).sum())
     model.train(was_training)
-    result = {"loss": total / len(X)}
+    result = {"loss": total / seen}
     if classify:
-        result["accuracy"] = correct / len(X)
+        result["accuracy"] = correct / seen
     return result
 
 
 def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: float = 1e-3,
         batch_size: int = 128, optimizer: str | torch.optim.Optimizer = "adam",
         weight_decay: float = 0.0, clip: float | None = None, test=None, device=None,
-        progress: bool = True, live_plot: bool = False, seed: int | None = 0) -> History:
+        progress: bool = True, live_plot: bool = False, seed: int | None = 0,
+        eval_batch_size: int = 1024) -> History:
     """Train ``model`` on ``data`` for ``epochs`` epochs; return a :class:`History`.
 
     data      a Split (its train part is used, its test part evaluated each epoch) or (X, y).
     loss      a name in ``LOSSES`` or any callable ``loss(model_output, y)``.
     clip      if given, rescale the gradient to norm at most ``clip`` (§4.3) before each step.
     test      an (X, y) pair to evaluate after each epoch; defaults to the Split's test part.
+    eval_batch_size  batch size of that evaluation (smaller for models with large activations).
     device    defaults to ``runtime.device()``; model and data are moved there once, whole.
+
+    Under a fast dev run (``MPLIB_FAST_DEV_RUN=k``, see ``runtime.fast_dev_run``) the run is
+    one epoch of at most k batches, whatever ``epochs`` says, and the test set is scored on
+    at most k batches: k optimizer steps in all, like PyTorch Lightning's ``fast_dev_run``.
 
     The model is left in training mode: call ``model.eval()`` before using it for prediction
     (dropout, batch norm and any noise the model adds in training mode stay on otherwise).
@@ -121,6 +130,7 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         _as_pair(test, "test")
     _positive_int(epochs, "epochs")
     _positive_int(batch_size, "batch_size")
+    _positive_int(eval_batch_size, "eval_batch_size")
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if clip is not None and not (clip > 0):
@@ -144,19 +154,28 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
     if seed is not None:
         g.manual_seed(seed)
 
+    n = len(X)
+    batches = math.ceil(n / batch_size)
+    planned, capped = epochs * batches, bool(runtime.fast_dev_run())
+    if capped:
+        epochs, batches = 1, runtime.capped(batches)
+    batch_seconds = []
+
     history, plot = History(), None
     if live_plot:
         from .plot import LiveLoss
         plot = LiveLoss()
     bar = _progress(epochs, progress)
     start = time.perf_counter()
-    n = len(X)
     model.train()
     for epoch in range(1, epochs + 1):
         order = torch.randperm(n, generator=g).to(device)
         running = torch.zeros((), device=device)
-        for i in range(0, n, batch_size):
-            idx = order[i:i + batch_size]
+        seen = 0
+        for b in range(batches):
+            tick = time.perf_counter()
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            seen += len(idx)
             out = model(X[idx])
             batch_loss = loss_fn(out, y[idx])
             opt.zero_grad(set_to_none=True)
@@ -165,10 +184,13 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
                 nn.utils.clip_grad_norm_(params, clip)
             opt.step()
             running += batch_loss.detach() * len(idx)
+            if capped:  # time each batch (the sync costs nothing next to a real run's size)
+                float(running)
+                batch_seconds.append(time.perf_counter() - tick)
         history.epoch.append(epoch)
-        history.train_loss.append(float(running) / n)  # one sync per epoch, not per batch
+        history.train_loss.append(float(running) / seen)  # one sync per epoch, not per batch
         if test is not None:
-            scores = evaluate(model, test, loss_fn, device=device)
+            scores = evaluate(model, test, loss_fn, batch_size=eval_batch_size, device=device)
             history.test_loss.append(scores["loss"])
             if "accuracy" in scores:
                 history.test_accuracy.append(scores["accuracy"])
@@ -179,6 +201,9 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         if plot is not None:
             plot.update(history)
     history.seconds = time.perf_counter() - start
+    if capped:
+        runtime.record_capped_loop(planned, batch_seconds, batch_size=batch_size,
+                                   where=type(model).__name__)
     if bar is not None:
         bar.close()
     return history

@@ -5,7 +5,9 @@
   (−∞ on the diagonal too), whose first row is all −∞.
 * :class:`CausalSelfAttention`: Q = X W_Q, K = X W_K, V = X W_V per head,
   Y = softmax(Q Kᵀ / √d + M) V, heads concatenated and mixed by W_O; it keeps its last
-  attention weights for the attention-map widget.
+  attention weights for the attention-map widget. With ``fused=True`` it calls PyTorch's
+  ``scaled_dot_product_attention(is_causal=True)`` instead (the same values up to round-off):
+  it never stores the n × n weights, which at n = 784 (MNIST) take gigabytes per batch.
 * :class:`CausalTransformer`: pixels x₁..x_n (binary) are predicted from a start token
   followed by x₁..x_{n−1} (the input shifted by one), so output i sees x_{<i} only. It
   shares the interface of :mod:`mplib.autoregressive` (``forward`` -> logits, ``log_prob``
@@ -34,7 +36,7 @@ def causal_mask(n: int, include_diagonal: bool = True, device=None) -> torch.Ten
 class CausalSelfAttention(nn.Module):
     """Multi-head masked self-attention, written out: softmax(Q Kᵀ/√d_h + M) V."""
 
-    def __init__(self, d: int, heads: int = 1):
+    def __init__(self, d: int, heads: int = 1, fused: bool = False):
         super().__init__()
         _check_int(d, "d")
         _check_int(heads, "heads")
@@ -45,7 +47,8 @@ class CausalSelfAttention(nn.Module):
         self.W_K = nn.Linear(d, d, bias=False)
         self.W_V = nn.Linear(d, d, bias=False)
         self.W_O = nn.Linear(d, d)
-        self.attention = None  # (N, heads, n, n) of the last forward pass
+        self.attention = None  # (N, heads, n, n) of the last forward pass (not fused)
+        self.fused = bool(fused)
 
     def _split(self, T):
         N, n, _ = T.shape
@@ -54,6 +57,10 @@ class CausalSelfAttention(nn.Module):
     def forward(self, X):
         N, n, _ = X.shape
         Q, K, V = self._split(self.W_Q(X)), self._split(self.W_K(X)), self._split(self.W_V(X))
+        if self.fused:
+            self.attention = None
+            Y = F.scaled_dot_product_attention(Q, K, V, is_causal=True)
+            return self.W_O(Y.transpose(1, 2).reshape(N, n, self.d))
         S = Q @ K.transpose(-2, -1) / math.sqrt(self.d // self.heads)
         A = torch.softmax(S + causal_mask(n, device=X.device), dim=-1)
         self.attention = A.detach()
@@ -64,10 +71,10 @@ class CausalSelfAttention(nn.Module):
 class Block(nn.Module):
     """Pre-norm transformer block: X + Attn(LN(X)), then + MLP(LN(·))."""
 
-    def __init__(self, d, heads):
+    def __init__(self, d, heads, fused=False):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.attn = CausalSelfAttention(d, heads)
+        self.attn = CausalSelfAttention(d, heads, fused)
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
 
     def forward(self, X):
@@ -79,15 +86,20 @@ START = 2  # token id of the start token (pixels are 0 and 1)
 
 
 class CausalTransformer(AutoregressiveModel):
-    """Transformer density model of n binary pixels: logits (N, n) of p(x_i = 1 | x_<i)."""
+    """Transformer density model of n binary pixels: logits (N, n) of p(x_i = 1 | x_<i).
 
-    def __init__(self, n: int = 64, d: int = 32, heads: int = 2, layers: int = 2):
+    ``fused=True``: attention by PyTorch's fused kernel (see :class:`CausalSelfAttention`);
+    :meth:`set_fused` switches it off before a forward pass whose maps you want to see.
+    """
+
+    def __init__(self, n: int = 64, d: int = 32, heads: int = 2, layers: int = 2,
+                 fused: bool = False):
         super().__init__()
         self.n = _check_int(n, "n", minimum=2)
         _check_int(layers, "layers")
         self.token = nn.Embedding(3, d)
         self.position = nn.Parameter(torch.randn(n, d))  # same scale as the tokens
-        self.blocks = nn.ModuleList(Block(d, heads) for _ in range(layers))
+        self.blocks = nn.ModuleList(Block(d, heads, fused) for _ in range(layers))
         self.ln = nn.LayerNorm(d)
         self.head = nn.Linear(d, 1)
 
@@ -103,8 +115,17 @@ class CausalTransformer(AutoregressiveModel):
             h = block(h)
         return self.head(self.ln(h)).squeeze(-1)
 
+    def set_fused(self, fused: bool) -> "CausalTransformer":
+        """Use the fused kernel (True) or the written-out formula that keeps the maps (False)."""
+        for b in self.blocks:
+            b.attn.fused = bool(fused)
+        return self
+
     def attention_maps(self) -> torch.Tensor:
         """Attention weights of the last forward pass: (layers, N, heads, n, n)."""
+        if any(b.attn.fused for b in self.blocks):
+            raise RuntimeError("a fused model keeps no attention maps: call set_fused(False), "
+                               "then run a forward pass")
         if any(b.attn.attention is None for b in self.blocks):
             raise RuntimeError("run a forward pass first")
         return torch.stack([b.attn.attention for b in self.blocks])

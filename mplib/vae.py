@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import runtime
+
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -41,7 +43,9 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator=None) -> torch.Tensor:
     """One sample z = μ + σ ⊙ ε, ε ~ N(0, I): differentiable in μ and log σ²."""
     _check_pair(mu, logvar)
-    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
+    # Without a (CPU) generator the noise is drawn on the device: no copy per batch.
+    eps = (torch.randn_like(mu) if generator is None
+           else torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device))
     return mu + torch.exp(0.5 * logvar) * eps
 
 
@@ -138,14 +142,16 @@ def vae_loss(beta: float = 1.0):
 @torch.no_grad()
 def evaluate_elbo(model: VAE, X: torch.Tensor, *, batch_size: int = 1000, generator=None) -> float:
     """Mean ELBO (β = 1, one z sample per image, closed-form KL) over X, in nats."""
-    total = 0.0
+    total, seen = 0.0, 0
     device = next(model.parameters()).device
-    for i in range(0, len(X), batch_size):
-        x = X[i:i + batch_size].to(device)
+    # Under a fast dev run only the first k batches are scored (runtime.capped).
+    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
+        x = X[b * batch_size:(b + 1) * batch_size].to(device)
         mu, logvar = model.encode(x)
         z = reparameterize(mu, logvar, generator=generator)
         total += float(elbo(x, model.decode(z), mu, logvar).sum())
-    return total / len(X)
+        seen += len(x)
+    return total / seen
 
 
 @torch.no_grad()
@@ -162,8 +168,9 @@ def importance_log_likelihood(model: VAE, X: torch.Tensor, K: int = 100, *, batc
         raise ValueError(f"K must be a positive integer, got {K!r}")
     device = next(model.parameters()).device
     estimates, elbos = [], []
-    for i in range(0, len(X), batch_size):
-        x = X[i:i + batch_size].to(device)
+    # Under a fast dev run only the first k batches are estimated (runtime.capped).
+    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
+        x = X[b * batch_size:(b + 1) * batch_size].to(device)
         mu, logvar = model.encode(x)                                    # (B, d)
         eps = torch.randn((K, *mu.shape), generator=generator, dtype=mu.dtype).to(device)
         z = mu + torch.exp(0.5 * logvar) * eps                          # (K, B, d)

@@ -16,11 +16,13 @@ uses the prior only. :func:`sinusoid_sequences` makes the seeded toy data of the
 from __future__ import annotations
 
 import math
+import time
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import runtime
 from .checks import integer as _check_int
 
 
@@ -87,7 +89,9 @@ class VRNN(nn.Module):
             fx = self.phi_x(x[:, t])
             mu0, logvar0 = self.phi_prior(torch.cat([h, c], 1)).chunk(2, 1)
             mu, logvar = self.phi_enc(torch.cat([fx, h, c], 1)).chunk(2, 1)
-            eps = torch.randn(mu.shape, generator=generator).to(x.device)
+            # Without a (CPU) generator the noise is drawn on the device: no copy per step.
+            eps = (torch.randn_like(mu) if generator is None
+                   else torch.randn(mu.shape, generator=generator).to(x.device))
             z = mu + (0.5 * logvar).exp() * eps
             fz = self.phi_z(z)
             mu_x, logvar_x = self.phi_dec(torch.cat([fz, h, c], 1)).chunk(2, 1)
@@ -127,7 +131,10 @@ class VRNN(nn.Module):
 
 def train_vrnn(model: VRNN, X, y=None, *, epochs: int = 10, lr: float = 3e-3,
                batch_size: int = 64, seed: int = 0, clip: float = 5.0) -> list[float]:
-    """Adam on the negative ELBO; returns the mean training loss of each epoch."""
+    """Adam on the negative ELBO; returns the mean training loss of each epoch.
+
+    Under a fast dev run (``runtime.fast_dev_run() == k``): one epoch of at most k batches.
+    """
     _check_int(epochs, "epochs")
     _check_int(batch_size, "batch_size")
     g = torch.Generator().manual_seed(seed)
@@ -135,20 +142,30 @@ def train_vrnn(model: VRNN, X, y=None, *, epochs: int = 10, lr: float = 3e-3,
     device = next(model.parameters()).device
     X = X.to(device)
     y = None if y is None else y.to(device)
+    batches = math.ceil(len(X) / batch_size)
+    planned, capped = epochs * batches, bool(runtime.fast_dev_run())
+    if capped:
+        epochs, batches = 1, runtime.capped(batches)
+    batch_seconds = []
     losses = []
     model.train()
     for _ in range(epochs):
         order = torch.randperm(len(X), generator=g)
-        total = 0.0
-        for i in range(0, len(X), batch_size):
-            idx = order[i:i + batch_size].to(device)
+        total, seen = 0.0, 0
+        for b in range(batches):
+            tick = time.perf_counter()
+            idx = order[b * batch_size:(b + 1) * batch_size].to(device)
+            seen += len(idx)
             loss = model.loss(X[idx], None if y is None else y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             total += float(loss.detach()) * len(idx)
-        losses.append(total / len(X))
+            batch_seconds.append(time.perf_counter() - tick)
+        losses.append(total / seen)
+    if capped:
+        runtime.record_capped_loop(planned, batch_seconds, batch_size=batch_size, where="VRNN")
     return losses
 
 

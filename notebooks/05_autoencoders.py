@@ -80,7 +80,7 @@ n, k = X.shape[1], 3
 W_e = nn.Parameter(0.1 * torch.randn(k, n))   # encoder  z = W_e x
 W_d = nn.Parameter(0.1 * torch.randn(n, k))   # decoder  x̂ = W_d z
 optimizer = torch.optim.SGD([W_e, W_d], lr=0.02, momentum=0.9)
-for step in range(1500):                       # full-batch gradient descent
+for step in runtime.capped_range(1500):        # full-batch gradient descent
     X_hat = X @ W_e.T @ W_d.T
     loss = (X - X_hat).pow(2).sum(1).mean()
     optimizer.zero_grad()
@@ -102,13 +102,16 @@ err_pca = ((X_test.numpy() - pca.inverse_transform(pca.transform(X_test.numpy())
 angles = np.degrees(subspace_angles(W_d.detach().numpy(), pca.components_.T))
 print("principal angles between span(W_d) and PCA (degrees):", np.round(angles, 3))
 print(f"test reconstruction error: linear AE {err_ae:.4f}, PCA {err_pca:.4f}")
-assert angles.max() < 1.0, "gradient descent did not reach the PCA subspace"
-assert abs(err_ae - err_pca) / err_pca < 0.005
+runtime.target(f"gradient descent reached the PCA subspace: largest angle {angles.max():.3f}° < 1°",
+               angles.max() < 1.0)
+runtime.target(f"test errors agree: |AE − PCA| / PCA = {abs(err_ae - err_pca) / err_pca:.2%} < 0.5 %",
+               abs(err_ae - err_pca) / err_pca < 0.005)
 # W_d W_e acts as the identity on the principal subspace (columns of U), as a projection onto
 # it must. (It need not equal U U^T everywhere: pixels that never vary, such as the always-blank
 # border, give directions the loss never sees, and there W_e keeps its random start.)
 U = torch.tensor(pca.components_.T)
-torch.testing.assert_close((W_d @ W_e).detach() @ U, U, atol=1e-3, rtol=0)
+off = ((W_d @ W_e).detach() @ U - U).abs().max().item()
+runtime.target(f"W_d W_e U = U up to {off:.1e} <= 1e-3", off <= 1e-3)
 
 # %% [markdown]
 # Same subspace, different basis: the decoder columns are mixtures of the principal components,
@@ -177,7 +180,7 @@ with torch.no_grad():
                                    atol=1e-4, rtol=1e-4)
         mse[k] = (x - x_hat).pow(2).sum((1, 2, 3)).mean().item()
 print({f"k = {k}": f"squared error per image {v:.2f}" for k, v in mse.items()})
-assert mse[1024] < mse[32]
+runtime.target(f"overcomplete error {mse[1024]:.2f} < undercomplete {mse[32]:.2f}", mse[1024] < mse[32])
 
 # %%
 with torch.no_grad():
@@ -196,8 +199,10 @@ fig = plot.image_grid(torch.cat(rows), ncols=10,
 # %%
 def corrupt(x, p=0.3, generator=None):
     """C(x̃ | x): each pixel replaced by a uniform random value with probability p."""
-    mask = torch.rand(x.shape, generator=generator) < p
-    return torch.where(mask, torch.rand(x.shape, generator=generator), x)
+    # The noise is drawn where x lives (the GPU, in full mode), or by the given generator.
+    where = x.device if generator is None else generator.device
+    mask = torch.rand(x.shape, generator=generator, device=where).to(x.device) < p
+    return torch.where(mask, torch.rand(x.shape, generator=generator, device=where).to(x.device), x)
 
 
 class Denoiser(Autoencoder):
@@ -228,7 +233,9 @@ err = {name: (x_clean - v).pow(2).sum((1, 2, 3)).mean().item()
                        ("denoising AE (k = 1024)", out_dae)]}
 for name, e in err.items():
     print(f"{name:24s} squared error to the clean image: {e:6.1f}")
-assert err["denoising AE (k = 1024)"] < min(err["noisy input"], err["plain AE (k = 1024)"])
+runtime.target(f"denoising AE error {err['denoising AE (k = 1024)']:.1f} < noisy input "
+               f"{err['noisy input']:.1f} and < plain AE {err['plain AE (k = 1024)']:.1f}",
+               err["denoising AE (k = 1024)"] < min(err["noisy input"], err["plain AE (k = 1024)"]))
 fig = plot.image_grid(torch.cat([x_clean[:10], x_noisy[:10], out_plain[:10], out_dae[:10]]), ncols=10,
                       suptitle="clean / corrupted / plain overcomplete AE / denoising AE")
 
@@ -335,8 +342,7 @@ history = train.fit(model, (B_train, B_train), vae.vae_loss(beta=1.0),
 print(history)
 
 # %%
-model.eval()
-model.cpu()
+model.eval()                     # the estimates run where the model trained (a GPU in full mode)
 K = runtime.budget(quick=200, full=1000)
 g = torch.Generator().manual_seed(0)
 elbo_test = vae.evaluate_elbo(model, B_test, generator=g)
@@ -347,7 +353,9 @@ print(f"  ELBO (Monte Carlo, same {K} samples) {elbo_same.mean():8.2f} nats")
 print(f"  log p(x), importance sampled, K={K}  {log_px.mean():8.2f} nats "
       f"({-log_px.mean() / B_test[0].numel() / math.log(2):.3f} bits/dim)")
 assert torch.all(log_px >= elbo_same), "Jensen: the IS estimate can never be below its own ELBO"
-assert log_px.mean() >= elbo_test, "the IS estimate should be above the ELBO"
+runtime.target(f"IS estimate {log_px.mean():.2f} >= ELBO {elbo_test:.2f} nats",
+               log_px.mean() >= elbo_test)
+model.cpu()
 
 # %% [markdown]
 # **Samples from the prior**: $z \sim \mathcal{N}(0, I)$, decoded to pixel probabilities.

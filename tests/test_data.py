@@ -1,5 +1,7 @@
 import socket
+import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -53,10 +55,83 @@ def test_full_mnist_offline_falls_back(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    start = time.perf_counter()
     split = data.load("mnist", data_home=tmp_path / "sk")
-    assert split.name == "mnist_subset"
+    assert time.perf_counter() - start < 10, "the offline fallback must not wait on the network"
+    assert split.name == "mnist_subset" and not split.is_full_mnist
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "Full MNIST could not be had" in out[0]
+
+
+def _fake_mnist():
+    """70 000 'images' whose pixels encode their index, and labels 0..9 in turn."""
+    i = np.arange(data.MNIST_SIZE)
+    X = ((i[:, None] + np.arange(784)[None, :]) % 256).astype(np.uint8)
+    return X, (i % 10).astype(np.int64)
+
+
+def _no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the network was used although a cache exists")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+def _check_full(split, X, y):
+    assert split.name == "mnist" and split.is_full_mnist
+    assert split.X_train.shape == (60000, 1, 28, 28) and split.X_test.shape == (10000, 1, 28, 28)
+    # the standard split: the first 60 000 train, the last 10 000 test, scaled to [0, 1]
+    assert torch.equal(split.X_train[5].flatten(), torch.from_numpy(X[5] / 255.0).float())
+    assert torch.equal(split.X_test[0].flatten(), torch.from_numpy(X[60000] / 255.0).float())
+    assert torch.equal(split.y_test, torch.from_numpy(y[60000:]))
+
+
+def test_full_mnist_from_a_cached_file(monkeypatch, tmp_path, capsys):
+    X, y = _fake_mnist()
+    cache = tmp_path / "cache" / "mplib"
+    cache.mkdir(parents=True)
+    np.savez_compressed(cache / "mnist_full.npz", X=X, y=y)
+    _no_network(monkeypatch)
+    _check_full(data.load("mnist"), X, y)
+    assert capsys.readouterr().out == ""          # nothing to say when the cache is there
+
+
+def test_full_mnist_download_fills_the_cache(monkeypatch, tmp_path):
+    import sklearn.datasets
+
+    X, y = _fake_mnist()
+    calls = []
+
+    def fake_fetch(name, **kwargs):
+        calls.append(name)
+        assert kwargs.get("n_retries", 3) <= 1, "retries would slow down a failing download"
+        return X.astype(np.float64), y.astype(str)   # what fetch_openml really returns
+
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: _Closable())
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", fake_fetch)
+    _check_full(data.load("mnist"), X, y)
+    assert calls == ["mnist_784"]
+    assert (tmp_path / "cache" / "mplib" / "mnist_full.npz").exists()
+    _no_network(monkeypatch)                     # the second load reads the cache
+    _check_full(data.load("mnist"), X, y)
+    assert calls == ["mnist_784"]
+
+
+class _Closable:
+    def close(self):
+        pass
+
+
+def test_a_cache_of_the_wrong_size_falls_back(monkeypatch, tmp_path, capsys):
+    cache = tmp_path / "cache" / "mplib"
+    cache.mkdir(parents=True)
+    np.savez_compressed(cache / "mnist_full.npz", X=np.zeros((10, 784), np.uint8),
+                        y=np.zeros(10, np.int64))
+    _no_network(monkeypatch)
+    split = data.load("mnist")
+    assert not split.is_full_mnist and split.name == "mnist_subset"
+    assert "70000 images" in capsys.readouterr().out
 
 
 def test_split_to_device_keeps_values():

@@ -72,3 +72,40 @@ def test_train_baselines_constructs_in_full_mode(monkeypatch):
     X = (torch.rand(20, 9, generator=torch.Generator().manual_seed(1)) > 0.5).float()
     table = train_baselines(X[:12], X[12:], epochs=1)
     assert len(table) == 3
+
+
+def test_train_baselines_cache_trains_once(tmp_path, monkeypatch, capsys):
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("MPLIB_FAST_DEV_RUN", raising=False)
+    X = (torch.rand(60, 9, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    steps = []
+    handle = register_optimizer_step_post_hook(lambda *a: steps.append(1))
+    try:
+        first = train_baselines(X[:40], X[40:], epochs=2, cache=True)
+        trained = len(steps)
+        second = train_baselines(X[:40], X[40:], epochs=2, cache=True,
+                                 published=PUBLISHED_MNIST)
+        loaded = len(steps)
+        third = train_baselines(X[:40], X[40:], epochs=3, cache=True)  # other settings: trains
+    finally:
+        handle.remove()
+    assert trained > 0 and loaded == trained          # the second call trained nothing
+    assert capsys.readouterr().out.count("loaded from") == 1
+    assert [r["nats"] for r in first.rows] == [r["nats"] for r in second.rows]
+    assert second["NADE"]["published"] == PUBLISHED_MNIST["NADE"]
+    for name in ("FVSBN", "NADE", "MADE"):
+        torch.testing.assert_close(second.models[name].log_prob(X[40:]),
+                                   first.models[name].cpu().log_prob(X[40:]))
+        assert second.histories[name].test_loss == first.histories[name].test_loss
+    assert len(steps) > loaded
+    assert len(third.histories["NADE"].epoch) == 3
+
+
+def test_train_baselines_cache_is_off_in_a_fast_dev_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("MPLIB_FAST_DEV_RUN", "1")
+    X = (torch.rand(60, 9, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    train_baselines(X[:40], X[40:], epochs=2, cache=True)
+    assert not list(tmp_path.rglob("baselines-*.pt"))

@@ -80,3 +80,21 @@ def test_full_mode_size_constructs():
     model = CausalTransformer(n=784, d=128, heads=4, layers=4)  # the notebook's full mode
     x = torch.bernoulli(torch.full((2, 784), 0.3))
     assert model.log_prob(x).shape == (2,)
+
+
+def test_fused_model_gives_the_same_logits_and_gradients():
+    torch.manual_seed(0)
+    written = CausalTransformer(n=12, d=8, heads=2, layers=2)
+    fused = CausalTransformer(n=12, d=8, heads=2, layers=2, fused=True)
+    fused.load_state_dict(written.state_dict())
+    x = torch.bernoulli(torch.full((5, 12), 0.5), generator=torch.Generator().manual_seed(1))
+    a, b = written(x), fused(x)
+    torch.testing.assert_close(a, b)
+    a.sum().backward()
+    b.sum().backward()
+    torch.testing.assert_close(fused.blocks[0].attn.W_Q.weight.grad,
+                               written.blocks[0].attn.W_Q.weight.grad)
+    with pytest.raises(RuntimeError, match="set_fused"):
+        fused.attention_maps()
+    fused.set_fused(False)(x)
+    assert fused.attention_maps().shape == (2, 5, 2, 12, 12)
