@@ -122,3 +122,16 @@ def test_every_notebook_has_a_browser_time_limit():
         assert browser.run_limit(path.stem, measured) >= 3 * measured[path.stem] + 30
     with pytest.raises(KeyError, match="no row for 99_missing"):
         browser.run_limit("99_missing", measured)
+
+
+def test_binder_generator_rejects_bad_requirements():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import binder_requirements as br
+
+    text = br.render("torch==2.0.0\nnumpy==2.1.0\njupyterlab==9.9\nipykernel==1\n# tests\npytest==8\n")
+    assert "torch==2.0.0+cpu" in text and "numpy==2.1.0" in text
+    assert "jupyterlab==4.4.9" in text and "ipykernel" not in text and "pytest" not in text
+    with pytest.raises(ValueError, match="expected name==version"):
+        br.render("torch>=2\n")
+    with pytest.raises(ValueError, match="must pin torch"):
+        br.render("numpy==2.1.0\n")

@@ -6,7 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${COLAB_VENV:-.venv-colab}
+# Python 3.11: the torch 2.13.0 build on the CI machine's disk is for 3.11 (Colab runs 3.13).
 PY=${COLAB_PYTHON:-python3.11}
+if ! command -v "$PY" >/dev/null 2>&1; then
+  echo "colab-compat: $PY not found; set COLAB_PYTHON to a Python 3.11 interpreter" >&2
+  exit 1
+fi
 VERSIONS=.ci/colab-versions.txt
 start=$(date +%s)
 if [ ! -f "$VENV/.installed" ] || [ "$VERSIONS" -nt "$VENV/.installed" ]; then
