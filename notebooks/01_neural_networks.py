@@ -30,11 +30,15 @@
 # solutions filled in; the student version in `exercises/` has blanks instead.
 
 # %%
-# On Colab only: install the helper package mplib from the repository (a no-op elsewhere).
+# On Colab only: install the helper package mplib at a fixed release (a no-op elsewhere).
+# --no-deps: Colab has every dependency already, and upgrading one it has imported
+# (ipywidgets) would break the widgets until a restart.
 import sys
 if "google.colab" in sys.modules:
     import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mplib @ git+https://github.com/machine-perception/mp-notebooks"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "mplib @ git+https://github.com/machine-perception/mp-notebooks@v0.1.0"],
+                   check=True)
 
 # %%
 import matplotlib.pyplot as plt

@@ -26,11 +26,15 @@
 # density model of the binarised digits, into the likelihood table of parts 1 and 2.
 
 # %%
-# On Colab only: install the helper package mplib from the repository (a no-op elsewhere).
+# On Colab only: install the helper package mplib at a fixed release (a no-op elsewhere).
+# --no-deps: Colab has every dependency already, and upgrading one it has imported
+# (ipywidgets) would break the widgets until a restart.
 import sys
 if "google.colab" in sys.modules:
     import subprocess
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "mplib @ git+https://github.com/machine-perception/mp-notebooks"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "mplib @ git+https://github.com/machine-perception/mp-notebooks@v0.1.0"],
+                   check=True)
 
 # %%
 import math
