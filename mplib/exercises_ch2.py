@@ -263,7 +263,8 @@ def _spread(Z, delta, k, s):
 
 POOL_MISTAKES = [
     Mistake("stride is k", "Windows start at s·i, not k·i: the stride and the window size "
-            "differ here.", predicate=lambda got, exp: tuple(got[0].shape) != tuple(exp[0].shape)),
+            "differ here.", predicate=lambda got, exp: isinstance(got, (tuple, list))
+            and len(got) == 2 and got[0].ndim == 2 and got[0].numel() < exp[0].numel()),
     Mistake("overwrite", "Where windows overlap, one input can win several of them: add the "
             "gradients (+=) instead of overwriting (=).", fn=_overwrite),
     Mistake("spread", "The gradient of a max goes only to the input that won it, not spread "
