@@ -956,12 +956,14 @@ fig.tight_layout()
 
 # %% [markdown]
 # **Widget: receptive field.** Choose a stack of up to four layers (kernel `k`, stride `s`,
-# dilation `d`, optional max pooling after each) and the output unit (the sliders give its
-# relative position in the output map). The first panel counts the paths from each input
+# dilation `d`, optional max pooling after each) and the output unit with the sliders
+# "output row" and "output column" (they span the stack's output map, so their maximum
+# changes with the stack). The first panel counts the paths from each input
 # pixel to the unit (the input gradient when every kernel is all ones); the green box of size
 # $r$ comes from the recurrence (dilation and large strides leave holes inside it). The others show the **effective** receptive field, the magnitude of
 # the input gradient $|\partial y / \partial \mathbf{x}|$ averaged over test images: for this stack
-# with random weights, and for the MNIST network above before and after training. The
+# with random weights, and for the MNIST network above before and after training (at the same
+# relative place of its own 4×4 output map). The
 # effective field is concentrated in the middle of the theoretical one.
 
 # %%
