@@ -701,8 +701,9 @@ Zp = untied.clone().requires_grad_(True)
 (F.max_pool2d(Zp[None, None], 3, 1)[0, 0] * delta_pool).sum().backward()
 torch.testing.assert_close(overlap_routed, Zp.grad)
 collectors = [tuple(ij) for ij in torch.nonzero(overlap_routed).tolist()]
-print(f"pooled: {overlap_out.numpy().round(2).tolist()} | δ^(ℓ−1) nonzero only at {collectors}, "
-      f"value {overlap_routed[overlap_routed != 0].numpy().round(2).tolist()} "
+print(f"pooled: {[[round(v, 2) for v in row] for row in overlap_out.tolist()]} | δ^(ℓ−1) "
+      f"nonzero only at {collectors}, value "
+      f"{[round(v, 2) for v in overlap_routed[overlap_routed != 0].tolist()]} "
       f"= Σδ = {float(delta_pool.sum()):.1f}; agrees with autograd")
 
 # %% [markdown]
