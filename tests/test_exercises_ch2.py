@@ -249,3 +249,25 @@ def test_receptive_field_agrees_with_the_all_ones_probe():
     grad = input_gradient(model, torch.ones(1, 1, n, n, dtype=torch.float64), (1, 1))
     rows = torch.nonzero(grad.sum(1)).flatten()
     assert int(rows.max() - rows.min()) + 1 == ch2.RF_SIZE == 23
+
+
+def test_notebook_has_exercises_of_every_kind_in_both_sections():
+    from pathlib import Path
+
+    import jupytext
+
+    nb = jupytext.read(Path(__file__).resolve().parents[1] / "notebooks"
+                       / "02_convolutional_networks.py")
+    section, covered, kinds, prose = None, {}, set(), ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            prose = cell.source
+            for line in cell.source.splitlines():
+                if line.startswith("## 2."):
+                    section = line.split()[1]
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            covered[section] = covered.get(section, 0) + 1
+            kinds.update(k for k in ("implement", "predict", "break it")
+                         if f"Your turn ({k})" in prose)
+    assert set(covered) == {"2.1", "2.2"} and sum(covered.values()) >= 4, covered
+    assert kinds == {"implement", "predict", "break it"}
