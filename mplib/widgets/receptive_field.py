@@ -63,7 +63,7 @@ class ReceptiveFieldWidget(FigureWidget):
         # set, a clamped value must not start a second redraw.
         self._syncing = False
         controls = {
-            "row": widgets.IntSlider(value=2, min=0, max=3, description="output row"),
+            "row": widgets.IntSlider(value=1, min=0, max=3, description="output row"),
             "seed": widgets.IntSlider(value=0, min=0, max=9, description="seed"),
             "layers": widgets.IntSlider(value=2, min=1, max=MAX_LAYERS, description="layers"),
             "column": widgets.IntSlider(value=2, min=0, max=3, description="output column"),
