@@ -489,7 +489,8 @@ def conv_backward(delta, Z, W):
 
 
 def dW_as_the_notes_close(delta, Z):
-    """The notes' closing formula ∂L/∂W = δ^(ℓ) * Z^(ℓ−1), a convolution."""
+    """The notes' closing formula ∂L/∂W = δ^(ℓ) * Z^(ℓ−1), a convolution (it commutes; computed
+    here with Z sliding over δ, the only way round that fits in valid mode)."""
     return torch.stack([torch.stack([conv.convolve2d(delta[o], Z[c]) for c in range(Z.shape[0])])
                         for o in range(delta.shape[0])])
 
