@@ -52,7 +52,8 @@ def _shape_off(got, expected, rows: bool, cols: bool) -> bool:
 
 CORRELATE_MISTAKES = [
     Mistake("convolution", "Your numbers are those of the convolution: the kernel is mirrored. "
-            "Correlation multiplies K[m, n] with I[i + m, j + n], both indices moving the same way.",
+            "Correlation multiplies K[m, n] with I[i + m, j + n], both indices moving the same "
+            "way.",
             fn=lambda I, K: correlate_any(I, K.flip(0, 1))),
     Mistake("one short", "The output is one row and one column too small: the kernel fits at "
             "H − k_h + 1 positions (i = 0, …, H − k_h), not H − k_h.",

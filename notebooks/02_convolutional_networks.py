@@ -160,7 +160,8 @@ try:
     correlate(I_demo, K_even)
 except ValueError as err:
     print("correlate:", err)
-torch.testing.assert_close(any_kernel(I_demo, K_even), F.conv2d(I_demo[None, None], K_even[None, None])[0, 0])
+torch.testing.assert_close(any_kernel(I_demo, K_even),
+                           F.conv2d(I_demo[None, None], K_even[None, None])[0, 0])
 print("correlate_any on a 4×5 image with a 2×2 kernel: a 3×4 output, equal to F.conv2d")
 
 
@@ -844,7 +845,8 @@ learned_conv = net_conv[0].weight.detach().cpu()
 mirror_gap = float((learned_conv - learned_corr.flip(-2, -1)).abs().max())
 print(f"test accuracy: correlating net {hist_corr.test_accuracy[-1]:.1%}, convolving net "
       f"{hist_conv.test_accuracy[-1]:.1%}")
-print(f"kernels moved by {float((learned_corr - kernels_start).abs().max()):.2f} (max) in training; "
+moved_most = float((learned_corr - kernels_start).abs().max())
+print(f"kernels moved by up to {moved_most:.2f} in training; "
       f"max |K_conv − Rot180(K_corr)| = {mirror_gap:.1e}")
 torch.testing.assert_close(learned_conv, learned_corr.flip(-2, -1), atol=1e-4, rtol=1e-4)
 
@@ -928,9 +930,10 @@ exercise_probe = rf.build_stack(ch2.RF_STACK, channels=1, probe=True)   # all-on
 paths = rf.input_gradient(exercise_probe, torch.ones(1, 1, 40, 40), (1, 1))
 rows = torch.nonzero(paths.sum(1)).flatten()
 measured = int(rows.max() - rows.min()) + 1
+by_recurrence = receptive_field_sizes([(3, 1, 1), (3, 2, 1), (2, 2, 1), (3, 1, 2)])
 print(f"all-ones probe: unit (1, 1) sees input rows {int(rows.min())} to {int(rows.max())}, "
-      f"r = {measured}; the recurrence: {receptive_field_sizes([(3, 1, 1), (3, 2, 1), (2, 2, 1), (3, 1, 2)])}")
-assert measured == receptive_field_sizes([(3, 1, 1), (3, 2, 1), (2, 2, 1), (3, 1, 2)])[-1]
+      f"r = {measured}; the recurrence: {by_recurrence}")
+assert measured == by_recurrence[-1]
 
 # %% [markdown]
 # **Pooling makes r grow exponentially.** Without strides each 3×3 layer adds 2 pixels, so r

@@ -130,7 +130,8 @@ EXERCISES = {
         (correlate_convolution, "convolution"), (correlate_one_short, "one short"),
         (correlate_square, "square kernel")]),
     ch2.check_toeplitz_1d: (ch2.toeplitz_1d, [
-        (toeplitz_rows, "transposed"), (toeplitz_reversed, "flipped"), (toeplitz_valid, "valid only")]),
+        (toeplitz_rows, "transposed"), (toeplitz_reversed, "flipped"),
+        (toeplitz_valid, "valid only")]),
     ch2.check_symmetric_kernel: ("b", [("a", "a"), ("c", "c"), ("d", "d")]),
     ch2.check_parameter_counts: (params(C, D), [
         (params(216, D), "conv layer: no bias"), (params(80, D), "conv layer: no input channels"),
@@ -218,7 +219,8 @@ def test_an_odd_only_correlation_is_reported_in_one_line(capsys):
 def test_references_agree_with_pytorch():
     for case in ch2.CORRELATE_CASES:
         I, K = case.args
-        torch.testing.assert_close(ch2.correlate_any(I, K), F.conv2d(I[None, None], K[None, None])[0, 0])
+        torch.testing.assert_close(ch2.correlate_any(I, K),
+                                   F.conv2d(I[None, None], K[None, None])[0, 0])
         torch.testing.assert_close(ch2.correlate_any(I, K), conv.correlate2d(I, K))
     for case in ch2.TOEPLITZ_CASES:
         k, n = case.args
