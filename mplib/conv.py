@@ -1,12 +1,15 @@
 """2-D correlation and convolution, vectorised, and convolution as a matrix product (§2.1).
 
-Conventions (the notes' §2.1, PyTorch's ``conv2d``):
+Convention (the notes' §2.1 and notebook 02): in ``A ⋆ B`` and ``A * B`` the first argument A
+is the one that slides over the second, B. With the kernel K sliding over the image I:
 
-* correlation  ``(I ⋆ K)[i, j] = Σ_m Σ_n I[i + m, j + n] K[m, n]``  (what ``conv2d`` computes);
-* convolution  ``(I * K)[i, j] = Σ_m Σ_n I[i − m, j − n] K[m, n]``, which equals the correlation
+* correlation  ``(K ⋆ I)[i, j] = Σ_m Σ_n K[m, n] I[i + m, j + n]``  (what ``conv2d`` computes);
+* convolution  ``(K * I)[i, j] = Σ_m Σ_n K[m, n] I[i − m, j − n]``, which equals the correlation
   with the kernel rotated by 180°.
 
-Every function takes a 2-D image ``I`` (H, W) and a 2-D kernel ``K`` (k_h, k_w). ``stride``,
+Every function takes the 2-D image ``I`` (H, W) first and the 2-D kernel ``K`` (k_h, k_w)
+second, in the order of ``F.conv2d(input, weight)``: ``correlate2d(I, K)`` is ``K ⋆ I`` and
+``convolve2d(I, K)`` is ``K * I``. ``stride``,
 ``padding`` and ``dilation`` are an int or a pair (rows, columns); ``padding`` may also be
 "valid" (the default, no padding), "same" (output as large as the input, stride 1) or "full"
 (every overlap of kernel and image, stride 1). ``padding_mode`` is "zeros", "circular",
@@ -91,7 +94,7 @@ def output_shape(input_shape, kernel_shape, *, stride=1, padding=0, dilation=1) 
 
 def correlate2d(I: torch.Tensor, K: torch.Tensor, *, stride=1, padding="valid", dilation=1,
                 padding_mode: str = "zeros") -> torch.Tensor:
-    """Correlation ``(I ⋆ K)[i, j] = Σ_m Σ_n I[s·i + d·m, s·j + d·n] K[m, n]`` (padded I).
+    """Correlation ``(K ⋆ I)[i, j] = Σ_m Σ_n K[m, n] I[s·i + d·m, s·j + d·n]`` (padded I).
 
     Vectorised: all kernel-sized windows of the padded image are taken at once (``unfold``) and
     multiplied with K in one ``einsum``. Equals ``F.conv2d(I[None, None], K[None, None], ...)``.
@@ -125,7 +128,7 @@ def correlate2d(I: torch.Tensor, K: torch.Tensor, *, stride=1, padding="valid", 
 
 def convolve2d(I: torch.Tensor, K: torch.Tensor, *, stride=1, padding="valid", dilation=1,
                padding_mode: str = "zeros") -> torch.Tensor:
-    """Convolution ``(I * K)[i, j] = Σ_m Σ_n I[i − m, j − n] K[m, n]``: correlation with K
+    """Convolution ``(K * I)[i, j] = Σ_m Σ_n K[m, n] I[i − m, j − n]``: correlation with K
     rotated by 180°. With ``padding="full"`` it is commutative: ``convolve2d(I, K, padding="full")
     == convolve2d(K, I, padding="full")``.
     """

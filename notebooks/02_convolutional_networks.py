@@ -27,6 +27,10 @@
 # * **2.2 Convolutional neural network**: the forward and backward pass of a convolutional
 #   layer and of max pooling, checked against autograd; parameter counts; receptive fields
 #   (with a widget); and a small CNN trained on handwritten digits.
+#
+# Six "your turn" exercises (implement, predict, break it) are spread over the two sections;
+# each is followed by a check cell that gives feedback. This is the complete version, with the
+# solutions filled in; the student version in `exercises/` has blanks instead.
 
 # %%
 # On Colab only: install the helper package mplib at a fixed release (a no-op elsewhere).
@@ -49,7 +53,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mplib import conv, data, plot, runtime, train
+from mplib import conv, data, exercises, plot, runtime, train
+from mplib import exercises_ch2 as ch2
 
 plot.style()
 runtime.seed(0)
@@ -60,43 +65,108 @@ runtime.prefer_one_thread()  # tiny models: one CPU thread is fastest, see its d
 #
 # Slide a small kernel $\mathbf{K}$ over the image $\mathbf{I}$ and, at each position, multiply
 # the overlapping numbers and add them up: that is **correlation**. **Convolution** does the
-# same with the kernel mirrored in both axes. With a kernel of size $(2k+1)\times(2k+1)$ whose
-# indices run from $-k$ to $k$ (so $\mathbf{K}[0,0]$ is its centre), as in the notes:
+# same with the kernel mirrored in both axes.
 #
-# $$(\mathbf{K} \star \mathbf{I})[i,j] = \sum_{m=-k}^{k} \sum_{n=-k}^{k} \mathbf{K}[m,n]\,\mathbf{I}[i+m,j+n],
+# > **Convention (used everywhere in this notebook and in `mplib.conv`).**
+# > $\mathbf{A} \star \mathbf{B}$ and $\mathbf{A} * \mathbf{B}$: the *first* argument $\mathbf{A}$ is
+# > the one that slides over the second, $\mathbf{B}$:
+# > $(\mathbf{A} \star \mathbf{B})[i,j] = \sum_{m,n} \mathbf{A}[m,n]\,\mathbf{B}[i+m,j+n]$ (correlation),
+# > $(\mathbf{A} * \mathbf{B})[i,j] = \sum_{m,n} \mathbf{A}[m,n]\,\mathbf{B}[i-m,j-n]$ (convolution).
+# > In code the image comes first and the sliding kernel second, as in PyTorch's
+# > `F.conv2d(input, weight)`: `conv.correlate2d(B, A)` is $\mathbf{A} \star \mathbf{B}$ and
+# > `conv.convolve2d(B, A)` is $\mathbf{A} * \mathbf{B}$. `F.conv2d` computes $\star$.
+# > **Sizes:** $k$ is always a kernel's full width ($k \times k$ kernels, as in §2.2); in the
+# > formulas of §2.1 a kernel of odd width $2h+1$ is indexed from $-h$ to $h$ ($h$ is its
+# > half-width, which the notes' §2.1 call $k$).
+#
+# With $\mathbf{K}$ of size $(2h+1)\times(2h+1)$ and $\mathbf{K}[0,0]$ its centre, as in the notes:
+#
+# $$(\mathbf{K} \star \mathbf{I})[i,j] = \sum_{m=-h}^{h} \sum_{n=-h}^{h} \mathbf{K}[m,n]\,\mathbf{I}[i+m,j+n],
 # \qquad
-# (\mathbf{K} * \mathbf{I})[i,j] = \sum_{m=-k}^{k} \sum_{n=-k}^{k} \mathbf{K}[m,n]\,\mathbf{I}[i-m,j-n].$$
+# (\mathbf{K} * \mathbf{I})[i,j] = \sum_{m=-h}^{h} \sum_{n=-h}^{h} \mathbf{K}[m,n]\,\mathbf{I}[i-m,j-n].$$
 #
 # *Erratum:* the notes index the image as $\mathbf{I}[i-m, i-n]$ in the convolution; the
 # second index is $j-n$.
 #
 # Below, both formulas as plain loops, exactly as written. We compute only the positions
 # $(i, j)$ where the whole kernel lies on the image ("valid" mode), and store $\mathbf{K}[m,n]$
-# at array position `[m + k, n + k]` because Python arrays start at 0.
+# at array position `[m + h, n + h]` because Python arrays start at 0. These loops need an odd
+# square kernel (they say so for any other); the first exercise lifts that restriction.
 
 # %%
+def half_width(K):
+    """h for a (2h + 1) × (2h + 1) kernel; a clear error for any other shape."""
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] % 2 == 0:
+        raise ValueError(f"K must be a square kernel of odd width 2h + 1 (indices −h..h), got "
+                         f"shape {tuple(K.shape)}; correlate_any below takes any shape")
+    return K.shape[0] // 2
+
+
 def correlate(I, K):
     """(K ⋆ I)[i, j] = Σ_m Σ_n K[m, n] I[i + m, j + n] for every i, j where K fits."""
-    k = K.shape[0] // 2
+    h = half_width(K)
     H, W = I.shape
-    out = torch.zeros(H - 2 * k, W - 2 * k)
-    for i in range(k, H - k):
-        for j in range(k, W - k):
-            out[i - k, j - k] = sum(K[m + k, n + k] * I[i + m, j + n]
-                                    for m in range(-k, k + 1) for n in range(-k, k + 1))
+    out = torch.zeros(H - 2 * h, W - 2 * h)
+    for i in range(h, H - h):
+        for j in range(h, W - h):
+            out[i - h, j - h] = sum(K[m + h, n + h] * I[i + m, j + n]
+                                    for m in range(-h, h + 1) for n in range(-h, h + 1))
     return out
 
 
 def convolve(I, K):
     """(K * I)[i, j] = Σ_m Σ_n K[m, n] I[i − m, j − n] for every i, j where K fits."""
-    k = K.shape[0] // 2
+    h = half_width(K)
     H, W = I.shape
-    out = torch.zeros(H - 2 * k, W - 2 * k)
-    for i in range(k, H - k):
-        for j in range(k, W - k):
-            out[i - k, j - k] = sum(K[m + k, n + k] * I[i - m, j - n]
-                                    for m in range(-k, k + 1) for n in range(-k, k + 1))
+    out = torch.zeros(H - 2 * h, W - 2 * h)
+    for i in range(h, H - h):
+        for j in range(h, W - h):
+            out[i - h, j - h] = sum(K[m + h, n + h] * I[i - m, j - n]
+                                    for m in range(-h, h + 1) for n in range(-h, h + 1))
     return out
+
+
+# %% [markdown]
+# **Your turn (implement): correlation for any kernel shape.** The loops above index the kernel
+# from its centre, so they need an odd square kernel: a 2×2 kernel has no centre. Index it from
+# its top-left corner instead, $m = 0, \dots, k_h - 1$ and $n = 0, \dots, k_w - 1$:
+# $(\mathbf{K} \star \mathbf{I})[i,j] = \sum_{m,n} \mathbf{K}[m,n]\,\mathbf{I}[i+m,j+n]$ for every
+# $(i, j)$ where the whole kernel lies on the image. `I` (H × W) and `K` (k_h × k_w) are
+# tensors; return a tensor of shape (H − k_h + 1) × (W − k_w + 1). This is what `F.conv2d`
+# computes, for odd and even kernels alike.
+
+# %% nbgrader={"grade": false, "grade_id": "correlate_any", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def correlate_any(I, K):
+    """Valid correlation K ⋆ I for a kernel K of any shape (k_h, k_w)."""
+    ### BEGIN SOLUTION
+    kh, kw = K.shape
+    H, W = I.shape
+    out = torch.zeros(H - kh + 1, W - kw + 1, dtype=I.dtype)
+    for i in range(H - kh + 1):
+        for j in range(W - kw + 1):
+            out[i, j] = (K * I[i:i + kh, j:j + kw]).sum()
+    return out
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_correlate_any", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+ch2.check_correlate_any(correlate_any)
+
+# %% [markdown]
+# From here on the notebook uses your `correlate_any` once it passes the check, and the
+# reference until then. On an even 2×2 kernel, where the centred loops give up:
+
+# %%
+any_kernel = exercises.yours_or_reference(correlate_any, ch2.correlate_any, ch2.CORRELATE_CASES,
+                                          name="correlate_any")
+I_demo, K_even = torch.arange(20.0).reshape(4, 5), torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+try:
+    correlate(I_demo, K_even)
+except ValueError as err:
+    print("correlate:", err)
+torch.testing.assert_close(any_kernel(I_demo, K_even),
+                           F.conv2d(I_demo[None, None], K_even[None, None])[0, 0])
+print("correlate_any on a 4×5 image with a 2×2 kernel: a 3×4 output, equal to F.conv2d")
 
 
 # %% [markdown]
@@ -139,6 +209,26 @@ for ax, A, title in zip(axes, [I, K, corr, convo],
     ax.set_yticks([])
     ax.grid(False)
 fig.tight_layout()
+
+# %% [markdown]
+# **Your turn (break it).** In the check cell above (the one that loads the digits), replace
+# the Sobel kernel by the 3×3 Gaussian blur
+# `K = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16` and run the cell.
+# Which check fails, and why? (a) `assert_close(corr, torch_out)`;
+# (b) `assert not torch.allclose(convo, torch_out)`; (c) none; (d) the check that `convo`
+# equals `conv2d` with the flipped kernel. Predict first, then try it (and put Sobel back
+# afterwards: the cells below use it).
+
+# %% nbgrader={"grade": false, "grade_id": "symmetric_kernel", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def symmetric_kernel_answer():
+    """"a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_symmetric_kernel", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+ch2.check_symmetric_kernel(symmetric_kernel_answer)
 
 # %% [markdown]
 # ### Convolution is correlation with the kernel rotated by 180°
@@ -199,7 +289,9 @@ print("full convolution commutes: True;  correlation commutes: False (only up to
 #
 # *Erratum:* the notes write linearity as $C(\alpha x + \beta) = \alpha C(x) + \beta$; adding a
 # constant $\beta$ to the input adds $\beta \sum_{m,n}\mathbf{K}[m,n]$ to the output, not $\beta$
-# (the cell below shows the difference).
+# (the cell below shows the difference for Sobel, whose entries sum to 0). The notes' identity
+# does hold for a kernel whose entries sum to 1, such as a box blur: a student who tries one
+# finds it true, and that is no contradiction (the cell checks that too).
 #
 # At the border a shift moves pixels out of the image, so with zero padding equivariance
 # holds only away from the border. With **circular** padding (the image wraps around, like
@@ -217,6 +309,11 @@ torch.testing.assert_close(C(alpha * x + beta * y), alpha * C(x) + beta * C(y)) 
 torch.testing.assert_close(C(x + beta) - C(x), torch.full_like(x, beta * float(K.sum())))
 print(f"C(x + β) − C(x) = β·ΣK = {beta * float(K.sum()) + 0.0:.2f} everywhere (Sobel: ΣK = 0), "
       f"not β = {beta}; so C(αx + β) ≠ αC(x) + β")
+box = torch.full((3, 3), 1 / 9)                      # box blur: ΣK = 1
+C_box = conv.convolve2d(alpha * x + beta, box, padding="same", padding_mode="circular")
+torch.testing.assert_close(C_box, alpha * conv.convolve2d(x, box, padding="same",
+                                                          padding_mode="circular") + beta)
+print(f"box blur (ΣK = {float(box.sum()):.0f}): C(αx + β) = αC(x) + β holds, because β·ΣK = β")
 
 
 def T(x, t=(2, 3)):
@@ -255,20 +352,36 @@ fig.tight_layout()
 # \vdots & \vdots & \ddots & \vdots \\ 0 & 0 & \cdots & k_m \end{bmatrix}
 # \begin{bmatrix} I_1 \\ \vdots \\ I_n \end{bmatrix}.$$
 #
-# In 2-D, with the image flattened row by row, the matrix is **doubly block Toeplitz**: a
-# Toeplitz arrangement of blocks, each block itself Toeplitz. We build it for a correlation
-# (what `conv2d` computes): row $i \cdot W_{out} + j$ holds $\mathbf{K}[m,n]$ at column
-# $(i+m) \cdot W + (j+n)$.
+# **Your turn (implement): the Toeplitz matrix.** Write `toeplitz_1d(k, n)`: for a kernel `k`
+# of length m (a 1-D tensor) and a signal length n, return the (n + m − 1) × n matrix above,
+# so that `toeplitz_1d(k, n) @ x` is the *full* 1-D convolution of x with k (what
+# `np.convolve(x, k)` computes). Look at the matrix column by column: what does column c hold?
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% nbgrader={"grade": false, "grade_id": "toeplitz_1d", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def toeplitz_1d(k, n):
-    """The notes' (n + m − 1) × n matrix of the full 1-D convolution with kernel k."""
+    """The notes' (n + m − 1) × n matrix of the full 1-D convolution with kernel k (length m)."""
+    ### BEGIN SOLUTION
     m = len(k)
-    T = torch.zeros(n + m - 1, n)
+    T = torch.zeros(n + m - 1, n, dtype=k.dtype)
     for col in range(n):
         T[col:col + m, col] = k
     return T
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_toeplitz_1d", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+ch2.check_toeplitz_1d(toeplitz_1d)
+
+# %% [markdown]
+# In 2-D, with the image flattened row by row, the matrix is **doubly block Toeplitz**: a
+# Toeplitz arrangement of blocks, each block itself Toeplitz. We build it for a correlation
+# (what `conv2d` computes): row $i \cdot W_{out} + j$ holds $\mathbf{K}[m,n]$ at column
+# $(i+m) \cdot W + (j+n)$. The 1-D matrix is yours once it passes its check.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+toeplitz = exercises.yours_or_reference(toeplitz_1d, ch2.toeplitz_1d, ch2.TOEPLITZ_CASES,
+                                        name="toeplitz_1d")
 
 
 def conv_matrix_2d(K, H, W):
@@ -285,7 +398,7 @@ def conv_matrix_2d(K, H, W):
 
 
 k1d, s1d = torch.tensor([1.0, 2.0, 3.0]), torch.randn(6)
-torch.testing.assert_close(toeplitz_1d(k1d, 6) @ s1d,
+torch.testing.assert_close(toeplitz(k1d, 6) @ s1d,
                            torch.from_numpy(np.convolve(s1d.numpy(), k1d.numpy())).float())
 
 H, W = 5, 6
@@ -299,7 +412,7 @@ print(f"matrix of a 3×3 kernel on a {H}×{W} image: {tuple(M.shape)}, "
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 2.6), gridspec_kw={"width_ratios": [1, 4]})
-axes[0].imshow(toeplitz_1d(k1d, 6), cmap="RdBu_r", vmin=-3, vmax=3)
+axes[0].imshow(toeplitz(k1d, 6), cmap="RdBu_r", vmin=-3, vmax=3)
 axes[0].set(title="1-D, k = (1, 2, 3), n = 6", xlabel="input index", ylabel="output index")
 axes[1].imshow(M, cmap="RdBu_r", vmin=-2, vmax=2)
 for b in range(1, H):                       # the blocks: one per image row
@@ -339,22 +452,28 @@ fig.tight_layout()
 # in the first sum and $p = i - m$ in the second shows what they are:
 #
 # * $\delta^{(\ell-1)}[i,j] = \sum_{m,n} w^{(\ell)}[m,n]\,\delta^{(\ell)}[i+m,j+n]$: the kernel
-#   $\mathbf{W}^{(\ell)}$ **correlated** over $\delta^{(\ell)}$, i.e.
-#   $\delta^{(\ell-1)} = \delta^{(\ell)} * \operatorname{Rot}_{180}(\mathbf{W}^{(\ell)})$, as the notes say;
+#   $\mathbf{W}^{(\ell)}$ **correlated** over $\delta^{(\ell)}$, $\delta^{(\ell-1)} = \mathbf{W}^{(\ell)} \star \delta^{(\ell)}$
+#   (the convention box: $\mathbf{W}^{(\ell)}$ slides). That equals the notes' first form,
+#   $\operatorname{Rot}_{180}(\mathbf{W}^{(\ell)}) * \delta^{(\ell)}$, since convolving with a rotated kernel is
+#   correlating with the kernel itself. *Erratum:* the notes' second form, $\delta^{(\ell)} \star \mathbf{W}^{(\ell)}$,
+#   would slide $\delta^{(\ell)}$ over the kernel; it is right only if $\mathbf{W}^{(\ell)}$ is read as the
+#   sliding argument, the opposite of the notes' own §2.1 definition;
 # * $\partial\mathcal{L}/\partial w^{(\ell)}[m,n] = \sum_{p,q} z^{(\ell-1)}[p,q]\,\delta^{(\ell)}[p+m,q+n]$:
 #   $\mathbf{Z}^{(\ell-1)}$ **correlated** over $\delta^{(\ell)}$.
 #
 # *Erratum:* the notes close with $\partial\mathcal{L}/\partial\mathbf{W}^{(\ell)} = \delta^{(\ell)} * \mathbf{Z}^{(\ell-1)}$,
 # a convolution. A convolution rotates one argument by 180° before sliding it, so that
 # formula pairs each $\delta^{(\ell)}[i,j]$ with the wrong input pixels: it is the gradient
-# for the input rotated by 180°. We compute both and let autograd decide.
+# for the input rotated by 180°. We compute both and let autograd decide, and then run the
+# forward and backward pass again on the rotated input to show what the notes' formula is.
 #
 # With channels, $\mathbf{W}$ has shape $(C_{out}, C_{in}, k, k)$ and each output channel sums
 # over the input channels: $z^{(\ell)}_{o} = \sum_{c} \mathbf{W}_{o,c} * z^{(\ell-1)}_{c} + b_o$.
 # The backward formulas then sum over the channel that disappears:
 # $\delta^{(\ell-1)}_{c} = \sum_{o} \mathbf{W}_{o,c} \star \delta^{(\ell)}_{o}$ and
-# $\partial\mathcal{L}/\partial \mathbf{W}_{o,c} = \mathbf{Z}^{(\ell-1)}_{c} \star \delta^{(\ell)}_{o}$
-# ($A \star B$: $A$ slides over $B$).
+# $\partial\mathcal{L}/\partial \mathbf{W}_{o,c} = \mathbf{Z}^{(\ell-1)}_{c} \star \delta^{(\ell)}_{o}$.
+# In code (image first, sliding kernel second): `conv.correlate2d(delta[o], W[o, c])` and
+# `conv.correlate2d(delta[o], Z[c])`.
 
 # %%
 def conv_forward(Z, W, b):
@@ -375,7 +494,8 @@ def conv_backward(delta, Z, W):
 
 
 def dW_as_the_notes_close(delta, Z):
-    """The notes' closing formula ∂L/∂W = δ^(ℓ) * Z^(ℓ−1), a convolution."""
+    """The notes' closing formula ∂L/∂W = δ^(ℓ) * Z^(ℓ−1), a convolution (it commutes; computed
+    here with Z sliding over δ, the only way round that fits in valid mode)."""
     return torch.stack([torch.stack([conv.convolve2d(delta[o], Z[c]) for c in range(Z.shape[0])])
                         for o in range(delta.shape[0])])
 
@@ -408,8 +528,14 @@ print("∂L/∂W as a correlation  Z ⋆ δ,     max error vs autograd:",
 print("∂L/∂W as the notes close, δ * Z,  max error vs autograd:",
       f"{(notes_dW - Wl.grad).abs().max():.1e}")
 assert not torch.allclose(notes_dW, Wl.grad, atol=1e-3)        # autograd: not a convolution
-# the convolution flips Z: it is the gradient we would get for the input rotated by 180°
-torch.testing.assert_close(notes_dW, conv_backward(delta, Z.detach().flip(-2, -1), Wl.detach())[1])
+# What the notes' formula is: a second forward and backward pass (autograd, not our formula)
+# with the input rotated by 180° and the same δ gives exactly notes_dW.
+W_rot = Wl.detach().clone().requires_grad_(True)
+z_rot = F.conv2d(Z.detach().flip(-2, -1)[None], W_rot.flip(-2, -1), bl.detach(), padding=2)[0]
+(z_rot * R).sum().backward()
+torch.testing.assert_close(notes_dW, W_rot.grad)
+print("δ * Z equals autograd's ∂L/∂W for the input rotated by 180°, max error",
+      f"{(notes_dW - W_rot.grad).abs().max():.1e}")
 
 
 # %% [markdown]
@@ -421,6 +547,28 @@ torch.testing.assert_close(notes_dW, conv_backward(delta, Z.detach().flip(-2, -1
 # input and output numbers. Footnote 2 of the notes makes the point for a 256×256 colour image:
 # even a *single* output unit needs $256 \cdot 256 \cdot 3 + 1 = 196\,609$ parameters; ten
 # outputs need about two million.
+#
+# *Erratum (footnote 2):* the notes say one output needs "nearly 2 million" parameters; it is
+# 196,609 (the cell below prints it); nearly 2 million is what ten outputs need.
+#
+# **Your turn (predict): count the parameters.** A 32×32 RGB image (3 channels) goes into
+# (1) a convolutional layer with 8 output channels and 3×3 kernels, no padding, which makes
+# 8 maps of 30×30, and (2) a dense layer that makes the same 8·30·30 outputs from the same
+# image. Both have biases. How many parameters does each have? Let `parameter_counts` return
+# the pair (conv, dense); the cell after the check counts them with PyTorch.
+
+# %% nbgrader={"grade": false, "grade_id": "parameter_counts", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def parameter_counts():
+    """(parameters of the conv layer, parameters of the dense layer), two integers."""
+    ### BEGIN SOLUTION
+    conv_count = 3 * 3 * 3 * 8 + 8                                # k·k·C_in·C_out + C_out
+    dense_count = (32 * 32 * 3) * (30 * 30 * 8) + 30 * 30 * 8      # inputs·outputs + outputs
+    return conv_count, dense_count
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_parameter_counts", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+ch2.check_parameter_counts(parameter_counts)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -438,6 +586,11 @@ print(f"28×28 image -> {C_out} maps of {H_out}×{W_out}: conv {count(conv_layer
 for outputs in (1, 10):
     print(f"footnote 2: dense layer 256×256×3 -> {outputs:>2}: "
           f"{256 * 256 * 3 * outputs + outputs:,} parameters")
+rgb_conv = nn.Conv2d(3, 8, 3)
+assert count(rgb_conv) == ch2.CONV_PARAMS and rgb_conv(torch.zeros(1, 3, 32, 32)).shape[-1] == 30
+# nn.Linear(3072, 7200) would allocate its 22 M weights: its shapes give the same count
+print(f"exercise: conv {count(rgb_conv):,} parameters, dense {3072 * 7200 + 7200:,} (weights "
+      f"{tuple(nn.Linear(3072, 7200, device='meta').weight.shape)}, bias 7200)")
 
 # %% [markdown]
 # ### Pooling layers
@@ -447,7 +600,10 @@ for outputs in (1, 10):
 #
 # $$z^{(\ell)}[i,j] = \max \big\{ z^{(\ell-1)}[i',j'] \;\big|\; i' \in [si, si+k),\ j' \in [sj, sj+k) \big\}.$$
 #
-# (The notes write $z^{(\ell)}$ inside the max as well; the input is layer $\ell - 1$.) It has
+# (The notes write $z^{(\ell)}$ inside the max as well; the input is layer $\ell - 1$.)
+# *Erratum:* the notes write the window as $[si:si+k]$; read with the notes' own symbols that
+# range is inclusive and has $k+1$ entries. A $k \times k$ window is the half-open
+# $[si, si+k)$, as above and as Python's slice `s*i:s*i+k`. The pooling layer has
 # no parameters. Its backward pass hands each output's gradient to the one input that won the
 # max, $[i^\star, j^\star]$, and nothing to the others:
 # $\partial z^{(\ell)}[i,j] / \partial z^{(\ell-1)}[i',j'] = \mathbb{1}\{[i',j'] = [i^\star,j^\star]\}$.
@@ -497,6 +653,7 @@ torch.testing.assert_close(routed, Zp.grad)
 torch.testing.assert_close(pooled, torch.tensor([[6.0, 8.0], [4.0, 8.0]]))   # Figure 7's output
 print("max pooling forward and backward agree with F.max_pool2d and autograd")
 
+
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(10, 2.7), gridspec_kw={"width_ratios": [2, 1, 1, 2]})
 winners = routed != 0
@@ -507,15 +664,67 @@ plot.show_array(axes[3], routed, title=r"$\delta^{(\ell-1)}$: routed to the max"
                 cmap="Oranges", highlight=winners)
 fig.tight_layout()
 
+
+# %% [markdown]
+# **Your turn (implement): max pooling with overlapping windows.** Above, the window size and
+# the stride are equal, so every input sits in exactly one window. Write `maxpool(Z, delta, k, s)`
+# for any window size `k` and stride `s`: return `(out, delta_prev)`, the pooled map of `Z`
+# (H × W) and the gradient routed back from `delta` (the shape of `out`). With `s < k` windows
+# overlap, and one input can win several of them. The check runs k = 3, s = 2 among others.
+
+# %% nbgrader={"grade": false, "grade_id": "maxpool", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def maxpool(Z, delta, k, s):
+    """Max pooling (k×k windows, stride s) of Z and its backward pass: (out, delta_prev)."""
+    ### BEGIN SOLUTION
+    H_out, W_out = (Z.shape[0] - k) // s + 1, (Z.shape[1] - k) // s + 1
+    out = torch.zeros(H_out, W_out, dtype=Z.dtype)
+    delta_prev = torch.zeros_like(Z)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = Z[s * i:s * i + k, s * j:s * j + k]
+            out[i, j] = window.max()
+            a, b = divmod(int(window.argmax()), k)
+            delta_prev[s * i + a, s * j + b] += delta[i, j]    # += : windows may overlap
+    return out, delta_prev
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_maxpool", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+ch2.check_maxpool(maxpool)
+
+# %% [markdown]
+# Figure 7's input with 3×3 windows and stride 1 (ties between its two 8s broken by adding
+# 0.01 × the pixel's index): all four windows overlap at the centre, and the input that wins
+# several of them collects the sum of their gradients. (Your `maxpool` once it passes its
+# check, the reference until then.)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+pool_any = exercises.yours_or_reference(maxpool, ch2.maxpool, ch2.POOL_CASES, name="maxpool")
+untied = figure7 + 0.01 * torch.arange(16.0).reshape(4, 4)
+overlap_out, overlap_routed = pool_any(untied, delta_pool, 3, 1)
+Zp = untied.clone().requires_grad_(True)
+(F.max_pool2d(Zp[None, None], 3, 1)[0, 0] * delta_pool).sum().backward()
+torch.testing.assert_close(overlap_routed, Zp.grad)
+collectors = [tuple(ij) for ij in torch.nonzero(overlap_routed).tolist()]
+print(f"pooled: {[[round(v, 2) for v in row] for row in overlap_out.tolist()]} | δ^(ℓ−1) "
+      f"nonzero only at {collectors}, value "
+      f"{[round(v, 2) for v in overlap_routed[overlap_routed != 0].tolist()]} "
+      f"= Σδ = {float(delta_pool.sum()):.1f}; agrees with autograd")
+
 # %% [markdown]
 # ### Dense layer, and training a CNN
 #
 # After the convolution and pooling layers, `nn.Flatten` turns the feature maps into one
 # vector and a dense (linear) layer makes the prediction. Below, a small CNN on the 8×8
-# digits, next to the MLP of chapter 1 trained the same way. The CNN has two convolutional
+# digits, next to the MLP of chapter 1 trained with chapter 1's recipe (30 epochs in quick
+# mode, batches of 64, learning rate 3·10⁻³). The CNN has two convolutional
 # layers (3×3, padding 1) with max pooling after each: 8×8 → 4×4 → 2×2. Each convolution is
 # followed by batch normalisation (it rescales every channel to zero mean and unit variance
 # over the batch); without it this small network is less reliable on only 1 437 images.
+# Only the CNN has batch normalisation; the MLP is chapter 1's, without it, so the comparison
+# is not of convolution alone. The MLP's accuracy can differ from chapter 1's in the last
+# digit: its random initial weights come from a different point of the random stream.
 
 # %%
 runtime.summary()
@@ -536,7 +745,7 @@ cnn = small_cnn()
 cnn_history = train.fit(cnn, digits, epochs=epochs, lr=3e-3)
 runtime.seed(0)
 mlp_model = mlp(64, DIGITS_MLP_HIDDEN, 10)
-mlp_history = train.fit(mlp_model, digits, epochs=epochs, lr=3e-3)
+mlp_history = train.fit(mlp_model, digits, epochs=30, lr=3e-3, batch_size=64)  # chapter 1's recipe
 cnn.cpu().eval()
 mlp_model.cpu().eval()
 for name, model, history in (("CNN", cnn, cnn_history), ("MLP (chapter 1)", mlp_model, mlp_history)):
@@ -548,7 +757,7 @@ runtime.target(f"CNN test accuracy on the digits {cnn_history.test_accuracy[-1]:
 # %% [markdown]
 # ### MNIST: filters and feature maps
 #
-# On 28×28 images the kernels have room to become recognisable stroke detectors. In quick
+# On 28×28 images a 5×5 kernel covers a piece of a pen stroke. In quick
 # mode this trains on the 4 000-image MNIST subset for a few epochs; in full mode (on a GPU)
 # on all 60 000 MNIST images, aiming at 99.2 % test accuracy. This network uses 5×5 kernels
 # without padding: 28 → 24 → 12 → 8 → 4 (and, like the one above, batch normalisation).
@@ -576,10 +785,17 @@ else:
 
 # %% [markdown]
 # The first layer's kernels (blue negative, red positive) and what they make of one test
-# image: each feature map lights up where its kernel's pattern occurs.
+# image: each feature map lights up where its kernel's pattern occurs. The kernels are shown
+# as they are: the cell prints how far training moved them from their random start. After a
+# few epochs in quick mode they have moved only part of the way and still look noisy; the
+# feature maps already pick out edges and strokes of particular orientations.
 
 # %%
 filters = mnist_cnn[0].weight.detach()[:8, 0]
+start = features_before[0].weight.detach()[:8, 0]
+moved = float((filters - start).norm() / start.norm())
+print(f"first-layer kernels: ‖W − W_start‖ / ‖W_start‖ = {moved:.2f} after "
+      f"{len(mnist_history.test_accuracy)} epochs")
 sample = mnist.X_test[:1].cpu()
 with torch.no_grad():
     maps = mnist_cnn[:3](sample)[0, :8]              # conv -> batch norm -> ReLU
@@ -595,6 +811,59 @@ for c in range(8):
 for ax in axes.flat:
     ax.axis("off")
 fig.suptitle("first convolutional layer: 5×5 kernels (top) and feature maps (bottom)", fontsize=10)
+fig.tight_layout()
+
+# %% [markdown]
+# ### Correlation or convolution: learning does not care
+#
+# The notes remark that it does not matter whether a layer correlates or convolves: a learned
+# kernel simply comes out mirrored. Below, the same small network twice on the digits: once
+# with `nn.Conv2d` (a correlation) and once with a layer that convolves (`conv2d` with its
+# kernel rotated by 180°), the second started from the mirrored initial kernels of the first.
+# Both then compute the same function at every step, so their learned kernels are exact
+# mirror images and their accuracies are equal.
+
+# %%
+class Convolution2d(nn.Conv2d):
+    """nn.Conv2d that convolves: conv2d with its kernel rotated by 180° (K * x)."""
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight.flip(-2, -1), self.bias, self.stride, self.padding)
+
+
+def tiny_net(layer):
+    return nn.Sequential(layer(1, 6, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(6 * 3 * 3, 10))
+
+
+runtime.seed(1)
+net_corr, net_conv = tiny_net(nn.Conv2d), tiny_net(Convolution2d)
+net_conv.load_state_dict(net_corr.state_dict())
+with torch.no_grad():
+    net_conv[0].weight.copy_(net_corr[0].weight.flip(-2, -1))   # mirrored start
+kernels_start = net_corr[0].weight.detach().clone()
+hist_corr = train.fit(net_corr, digits, epochs=8, lr=1e-2, progress=False)
+hist_conv = train.fit(net_conv, digits, epochs=8, lr=1e-2, progress=False)
+learned_corr = net_corr[0].weight.detach().cpu()
+learned_conv = net_conv[0].weight.detach().cpu()
+mirror_gap = float((learned_conv - learned_corr.flip(-2, -1)).abs().max())
+print(f"test accuracy: correlating net {hist_corr.test_accuracy[-1]:.1%}, convolving net "
+      f"{hist_conv.test_accuracy[-1]:.1%}")
+moved_most = float((learned_corr - kernels_start).abs().max())
+print(f"kernels moved by up to {moved_most:.2f} in training; "
+      f"max |K_conv − Rot180(K_corr)| = {mirror_gap:.1e}")
+torch.testing.assert_close(learned_conv, learned_corr.flip(-2, -1), atol=1e-4, rtol=1e-4)
+
+# %%
+fig, axes = plt.subplots(2, 6, figsize=(9, 3.2))
+for c in range(6):
+    for row, (A, name) in enumerate(((learned_corr, "correlating"), (learned_conv, "convolving"))):
+        lim = float(learned_corr[c, 0].abs().max())
+        axes[row, c].imshow(A[c, 0], cmap="RdBu_r", vmin=-lim, vmax=lim)
+        axes[row, c].set_title(f"{name} {c}", fontsize=8)
+        axes[row, c].axis("off")
+fig.suptitle("learned 3×3 kernels: the convolving net's are the correlating net's rotated by 180°",
+             fontsize=10)
 fig.tight_layout()
 
 # %% [markdown]
@@ -642,13 +911,68 @@ print("input rows", int(rows.min()), "to", int(rows.max()), "| columns", int(col
 assert int(rows.max() - rows.min()) + 1 == r[-1] == int(cols.max() - cols.min()) + 1
 
 # %% [markdown]
+# **Your turn (predict): a receptive field.** What is $r$ for this stack of four layers:
+# a 3×3 convolution; a 3×3 convolution with stride 2; 2×2 max pooling (stride 2); a 3×3
+# convolution with dilation 2? Work it out with the recurrence on paper (keep track of the jump
+# $\prod_{i<\ell} s_i$), then let `predicted_r` return it. The cell after the check measures it
+# with the all-ones probe.
+
+# %% nbgrader={"grade": false, "grade_id": "predicted_r", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def predicted_r():
+    """Your prediction of r for conv3 → conv3 (s = 2) → max pool 2 → conv3 (d = 2), a number."""
+    ### BEGIN SOLUTION
+    return 1 + 2 * 1 + 2 * 1 + 1 * 2 + 4 * 4   # (k̂ − 1)·jump per layer: 3, 5, 7, 23
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_predicted_r", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+ch2.check_receptive_field(predicted_r)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+exercise_probe = rf.build_stack(ch2.RF_STACK, channels=1, probe=True)   # all-ones kernels
+paths = rf.input_gradient(exercise_probe, torch.ones(1, 1, 40, 40), (1, 1))
+rows = torch.nonzero(paths.sum(1)).flatten()
+measured = int(rows.max() - rows.min()) + 1
+by_recurrence = receptive_field_sizes([(3, 1, 1), (3, 2, 1), (2, 2, 1), (3, 1, 2)])
+print(f"all-ones probe: unit (1, 1) sees input rows {int(rows.min())} to {int(rows.max())}, "
+      f"r = {measured}; the recurrence: {by_recurrence}")
+assert measured == by_recurrence[-1]
+
+# %% [markdown]
+# **Pooling makes r grow exponentially.** Without strides each 3×3 layer adds 2 pixels, so r
+# grows linearly with depth, $r = 2L + 1$. With a 2×2 pooling after every convolution the
+# jump doubles at every layer, and so does what each further layer adds:
+# $r_L = 3 \cdot 2^{L} - 2$ here, exponential in the depth $L$.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+depths = range(1, 9)
+r_plain = [receptive_field_sizes([(3, 1, 1)] * L)[-1] for L in depths]
+r_pooled = [receptive_field_sizes([(3, 1, 1), (2, 2, 1)] * L)[-1] for L in depths]
+assert r_plain == [2 * L + 1 for L in depths]
+assert r_pooled == [3 * 2 ** L - 2 for L in depths]
+print("depth L      ", list(depths))
+print("conv3        ", r_plain)
+print("conv3 + pool2", r_pooled)
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.plot(depths, r_plain, "o-", label="conv 3×3 only")
+ax.plot(depths, r_pooled, "s-", label="conv 3×3 + max pool 2 after each")
+ax.set(yscale="log", xlabel="depth L (conv layers)", ylabel="receptive field r (pixels)",
+       title="r against depth")
+ax.legend()
+fig.tight_layout()
+
+# %% [markdown]
 # **Widget: receptive field.** Choose a stack of up to four layers (kernel `k`, stride `s`,
-# dilation `d`, optional max pooling after each) and the output unit (the sliders give its
-# relative position in the output map). The first panel counts the paths from each input
+# dilation `d`, optional max pooling after each) and the output unit with the sliders
+# "output row" and "output column" (they span the stack's output map, so their maximum
+# changes with the stack). The first panel counts the paths from each input
 # pixel to the unit (the input gradient when every kernel is all ones); the green box of size
 # $r$ comes from the recurrence (dilation and large strides leave holes inside it). The others show the **effective** receptive field, the magnitude of
 # the input gradient $|\partial y / \partial \mathbf{x}|$ averaged over test images: for this stack
-# with random weights, and for the MNIST network above before and after training. The
+# with random weights, and for the MNIST network above before and after training (at the same
+# relative place of its own 4×4 output map). The
 # effective field is concentrated in the middle of the theoretical one.
 
 # %%

@@ -131,11 +131,27 @@ def test_widget_updates_and_reports_bad_settings():
     torch.manual_seed(0)
     images = torch.rand(4, 1, 28, 28)
     w = ReceptiveFieldWidget(trained=_cnn(), untrained=_cnn(), images=images)
-    names = list(w.controls)
-    assert type(w.controls[names[0]]).__name__ in ("IntSlider", "FloatSlider")
+    row, column = w.controls["row"], w.controls["column"]
+    assert type(row).__name__ == type(column).__name__ == "IntSlider"
+    assert (row.description, column.description) == ("output row", "output column")
+    assert row.max == column.max == 3                         # 28 -> 24 -> 12 -> 8 -> 4
     first, renders = w.image.value, w.renders
-    w.controls[names[0]].value = 0.75 * w.controls[names[0]].max
-    assert w.renders == renders + 1 and w.image.value != first and w.error is None
+    labels = set()
+    for value in range(row.max + 1):                          # every step moves the unit
+        row.value = value
+        assert w.error is None
+        labels.add(w.axes[0].get_xlabel())
+    assert w.renders == renders + row.max + 1 and w.image.value != first
+    assert len(labels) == row.max + 1
+    w.controls["pool1"].value = 1                             # 28 -> 24 -> 20 -> 10: max follows
+    assert row.max == column.max == 9 and w.error is None
+    row.value = 9
+    w.controls["pool2"].value = 1                             # 28 -> 24 -> 20: max 19
+    assert row.max == 19 and row.value == 9
+    w.controls["pool1"].value = 3                             # 28 -> 24 -> 8 -> 4: clamped
+    assert row.max == 3 and row.value == 3 and w.error is None
+    assert "(3, 2) of 4x4" in w.axes[0].get_xlabel()
+    w.controls["pool1"].value = w.controls["pool2"].value = 2  # back to the default stack
     w.controls["layers"].value = 4
     for name in ("k1", "k2", "k3", "k4"):
         w.controls[name].value = 7

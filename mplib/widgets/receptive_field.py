@@ -1,7 +1,8 @@
 """Receptive-field widget (§2.2): theoretical and effective receptive field of an output unit.
 
-Controls: the output unit's position (first, a slider), a seed for the random weights, the
-number of layers and, per layer, kernel k, stride s, dilation d and an optional max pooling.
+Controls: the output unit (integer sliders "output row" and "output column" over the stack's
+output map; their maximum follows the stack), a seed for the random weights, the number of
+layers and, per layer, kernel k, stride s, dilation d and an optional max pooling.
 View, on the input grid: (1) how many paths lead from each input pixel to the unit (the
 input gradient of the same stack with all-ones kernels), with the box of size r from the
 recurrence; (2) the effective receptive field |∂y/∂x| of that stack with random weights;
@@ -27,9 +28,11 @@ DILATIONS = [1, 2, 3, 4]
 POOLS = [("none", 1), ("max 2", 2), ("max 3", 3)]
 
 
-def _unit(fraction: float, n: int) -> int:
-    """The unit at relative position ``fraction`` of n units (n equal bins of [0, 1])."""
-    return min(int(fraction * n), n - 1)
+def _scaled(index: int, n_from: int, n_to: int) -> int:
+    """Unit ``index`` of an n_from-unit map moved to the same relative place of an n_to map."""
+    if n_from <= 1:
+        return (n_to - 1) // 2
+    return min(round(index * (n_to - 1) / (n_from - 1)), n_to - 1)
 
 
 def erf_table(model, images) -> np.ndarray:
@@ -56,13 +59,14 @@ class ReceptiveFieldWidget(FigureWidget):
         self.net_layers = layers_from_module(trained)
         self.tables = {"untrained": erf_table(untrained.cpu().eval(), self.images),
                        "trained": erf_table(trained.cpu().eval(), self.images)}
+        # The sliders' maximum is set by draw() to the stack's output size; while it is being
+        # set, a clamped value must not start a second redraw.
+        self._syncing = False
         controls = {
-            "unit": widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05,
-                                        description="unit ↓", readout_format=".2f"),
+            "row": widgets.IntSlider(value=1, min=0, max=3, description="output row"),
             "seed": widgets.IntSlider(value=0, min=0, max=9, description="seed"),
             "layers": widgets.IntSlider(value=2, min=1, max=MAX_LAYERS, description="layers"),
-            "column": widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05,
-                                          description="unit →", readout_format=".2f"),
+            "column": widgets.IntSlider(value=2, min=0, max=3, description="output column"),
         }
         for ell in range(1, MAX_LAYERS + 1):
             first = ell <= 2
@@ -101,13 +105,26 @@ class ReceptiveFieldWidget(FigureWidget):
         self.title = fig.suptitle("")
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.2, top=0.72, wspace=0.3)
 
+    def _on_change(self, change) -> None:
+        if not self._syncing:
+            super()._on_change(change)
+
+    def _follow_output_size(self, size: int) -> None:
+        """Let the row and column sliders span the output map (size × size)."""
+        self._syncing = True
+        try:
+            for name in ("row", "column"):
+                self.controls[name].max = size - 1
+        finally:
+            self._syncing = False
+
     def _set_box(self, k, layers, unit):
         rows, cols = footprint(layers, unit)
         self.boxes[k].set_xy((cols.start - 0.5, rows.start - 0.5))
         self.boxes[k].set_width(cols.stop - cols.start)
         self.boxes[k].set_height(rows.stop - rows.start)
 
-    def draw(self, unit, seed, layers, column, **per_layer):
+    def draw(self, row, seed, layers, column, **per_layer):
         size = self.n
         for ell in range(1, layers + 1):  # the first ℓ layers; say which one does not fit
             stacked = stack([per_layer[f"k{e}"] for e in range(1, ell + 1)],
@@ -122,7 +139,8 @@ class ReceptiveFieldWidget(FigureWidget):
                     f"pooling {per_layer[f'pool{ell}']}) does not fit on its {size}x{size} input "
                     f"map: use fewer layers, smaller kernels, strides or dilations") from None
         layers = stacked
-        u = (_unit(unit, size), _unit(column, size))
+        self._follow_output_size(size)
+        u = (min(row, size - 1), min(column, size - 1))
         probe = build_stack(layers, channels=1, probe=True)
         paths = input_gradient(probe, torch.ones(1, 1, self.n, self.n), u)
         self.images_artists[0].set_data((paths / max(float(paths.max()), 1e-12)).numpy())
@@ -132,13 +150,13 @@ class ReceptiveFieldWidget(FigureWidget):
         self._set_box(1, layers, u)
         for k, name in ((2, "untrained"), (3, "trained")):
             table = self.tables[name]
-            v = (_unit(unit, table.shape[0]), _unit(column, table.shape[1]))
+            v = (_scaled(u[0], size, table.shape[0]), _scaled(u[1], size, table.shape[1]))
             self.images_artists[k].set_data(table[v])
             self._set_box(k, self.net_layers, v)
-        self.axes[2].set_xlabel(f"unit {v} of {table.shape[0]}x{table.shape[1]}, "
+        self.axes[2].set_xlabel(f"unit {v} of {table.shape[0]}x{table.shape[1]} (same place), "
                                 f"r = {receptive_field(self.net_layers)[-1].size}")
         sizes = [rf.size for rf in receptive_field(layers)]
-        self.axes[0].set_xlabel(f"unit {u} of {size}x{size}")
+        self.axes[0].set_xlabel(f"output unit (row, column) = {u} of {size}x{size}")
         self.title.set_text(f"this stack: r = {sizes[-1]} px (r after each layer: "
                             + " → ".join(map(str, sizes)) + ")   green box: theoretical "
                             "receptive field from the recurrence")
