@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Machine Perception: the interactive companion
 #
-# These notebooks follow the course notes on machine perception chapter by chapter. Each
+# These notebooks follow the course notes *Machine Perception*, C. Perez Jensen, 2024, chapter by chapter. Each
 # numbered section of the notes has a heading with the same number here, and each follows
 # one rhythm:
 #
@@ -45,7 +45,7 @@ if "google.colab" in sys.modules:
 #
 # | where | how |
 # |---|---|
-# | your laptop | `git clone` the repository, then `make lab` (needs only Python ≥ 3.10; it creates `.venv`, installs everything and opens JupyterLab) |
+# | your laptop | `git clone` the repository, then `make lab` (needs only Python 3.11 to 3.13 and make; it creates `.venv`, installs everything and opens JupyterLab) |
 # | Binder | the *launch binder* badge in the README: a CPU machine in the browser, nothing to install |
 # | Colab | the *Open in Colab* badge on each chapter; the first code cell installs `mplib` |
 #

@@ -16,7 +16,8 @@
 # %% [markdown]
 # # 1 Neural networks
 #
-# This notebook follows chapter 1 of the notes. We start from a single neuron with a hard
+# This notebook follows chapter 1 of *Machine Perception*, C. Perez Jensen, 2024
+# (the notes). We start from a single neuron with a hard
 # threshold (Rosenblatt's perceptron), see where it breaks (XOR), and stack neurons into a
 # multi-layer perceptron. Then we ask what to optimise (losses as negative log-likelihoods),
 # how to get the gradient (backpropagation, by hand), why the non-linearity matters, and how

@@ -19,8 +19,8 @@
 # An MLP treats an image as a long vector: every pixel talks to every hidden unit, and
 # nothing in the model knows that neighbouring pixels belong together. A convolutional
 # network builds that knowledge in. Each unit looks only at a small patch, and the same
-# small set of weights (the kernel) is used at every position. This notebook follows
-# chapter 2 of the notes:
+# small set of weights (the kernel) is used at every position. This notebook follows chapter 2 of *Machine Perception*, C. Perez Jensen, 2024
+# (the notes):
 #
 # * **2.1 Convolution**: correlation and convolution from their formulas, their algebra
 #   (flip, commutativity, linearity, shift-equivariance) and convolution as a matrix;

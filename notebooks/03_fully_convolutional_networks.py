@@ -17,7 +17,8 @@
 # # 3 Fully convolutional neural networks
 #
 # A classifier gives one label per image; **semantic segmentation** gives one label per
-# *pixel*. This notebook follows chapter 3 of the notes: why a network for that task first
+# *pixel*. This notebook follows chapter 3 of *Machine Perception*, C. Perez Jensen, 2024
+# (the notes): why a network for that task first
 # shrinks its feature maps and then grows them back, the four ways of growing them back
 # (§3.1), and the U-net (§3.2), trained on a synthetic set of shapes, with and without its
 # skip connections.
