@@ -171,7 +171,14 @@ def _announce_fast_dev_run() -> None:
 
 def capped(n: int) -> int:
     """How many of ``n`` batches (or steps) a loop may run: ``n``, or at most
-    :func:`fast_dev_run` of them when that is on (the first capped loop says so, once)."""
+    :func:`fast_dev_run` of them when that is on (the first capped loop says so, once).
+
+    The cap covers every loop that trains a model (``train.fit``, ``vrnn.train_vrnn``, the
+    notebooks' own optimizer loops), held-out scoring (``train.evaluate``, ``likelihood.nll``,
+    the VAE's ELBO and importance sampling) and the number of images sampled. Exact
+    algorithms whose result a chapter proves, the same in both modes and done in
+    milliseconds (the perceptron, least squares), are not capped.
+    """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     k = fast_dev_run()
