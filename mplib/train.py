@@ -187,7 +187,7 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
                 nn.utils.clip_grad_norm_(params, clip)
             opt.step()
             running += batch_loss.detach() * len(idx)
-            if capped:  # time each batch (the sync costs nothing next to a real run's size)
+            if capped:  # time each batch: wait for it to finish (only under the cap)
                 float(running)
                 batch_seconds.append(time.perf_counter() - tick)
         history.epoch.append(epoch)
@@ -197,7 +197,8 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
             if capped:  # a real run scores the test set after every epoch
                 runtime.annotate_capped_loops(
                     len(runtime.capped_loops()) - 1,
-                    planned=planned_epochs * math.ceil(len(test[0]) / eval_batch_size))
+                    planned=planned_epochs * math.ceil(len(_as_pair(test, "test")[0])
+                                                       / eval_batch_size))
             history.test_loss.append(scores["loss"])
             if "accuracy" in scores:
                 history.test_accuracy.append(scores["accuracy"])
