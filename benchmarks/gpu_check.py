@@ -214,7 +214,7 @@ def main(argv=None):
     details, total = [], 0.0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        budget = BUDGET_S.get(path.stem)
+        budget = BUDGET_S.get(path.stem) if mode == "full" else None   # full-mode budgets only
         try:
             m = run(nb, path.parent, timeout=args.timeout)
             ok, wall, peak = "yes", f"{m['wall_s']:.0f}", f"{m['peak_mb']:.0f}"
@@ -231,9 +231,10 @@ def main(argv=None):
         for t in tables:
             details += ["", "```", t.rstrip(), "```"]
         print(f"{path.stem}: ran {ok}, {wall} s of {budget} s", flush=True)
-    budgets = sum(BUDGET_S.get(p.stem, 0) for p in paths)
-    lines.append(f"| all | {budgets} | | {total:.0f} | "
-                 f"{'yes' if total <= budgets else 'NO'} | |")
+    if mode == "full":
+        budgets = sum(BUDGET_S.get(p.stem, 0) for p in paths)
+        lines.append(f"| all | {budgets} | | {total:.0f} | "
+                     f"{'yes' if total <= budgets else 'NO'} | |")
     out.write_text("\n".join(lines + details) + "\n")
     print(f"results written to {out}")
 
