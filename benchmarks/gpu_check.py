@@ -219,10 +219,10 @@ def main(argv=None):
             m = run(nb, path.parent, timeout=args.timeout)
             ok, wall, peak = "yes", f"{m['wall_s']:.0f}", f"{m['peak_mb']:.0f}"
             total += m["wall_s"]
-            within = "?" if budget is None else ("yes" if m["wall_s"] <= budget else "NO")
+            within = "–" if budget is None else ("yes" if m["wall_s"] <= budget else "NO")
         except Exception as err:
             ok, wall, peak, within = f"NO ({type(err).__name__})", "", "", ""
-        lines.append(f"| {path.stem} | {budget if budget else '?'} | {ok} | {wall} | {within} "
+        lines.append(f"| {path.stem} | {budget if budget else '–'} | {ok} | {wall} | {within} "
                      f"| {peak} |")
         printed = printed_text(nb)
         targets = [ln for text in printed for ln in text.splitlines() if TARGET.search(ln)]
@@ -230,7 +230,8 @@ def main(argv=None):
         details += [f"\n## {path.stem}\n", "```"] + targets + ["```"]
         for t in tables:
             details += ["", "```", t.rstrip(), "```"]
-        print(f"{path.stem}: ran {ok}, {wall} s of {budget} s", flush=True)
+        print(f"{path.stem}: ran {ok}, {wall} s" + (f" of {budget} s" if budget else ""),
+              flush=True)
     if mode == "full":
         budgets = sum(BUDGET_S.get(p.stem, 0) for p in paths)
         lines.append(f"| all | {budgets} | | {total:.0f} | "
