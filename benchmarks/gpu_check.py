@@ -20,7 +20,6 @@ ESTIMATE of full mode's time on one H100 (see :func:`estimate` for the method).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import statistics

@@ -188,7 +188,8 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
         raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
     table = LikelihoodTable()
     models = make_baselines(X_train.shape[1], seed)
-    path = _cache_path(X_train, X_test, epochs, seed) if cache and not runtime.fast_dev_run() else None
+    use_cache = cache and not runtime.fast_dev_run()
+    path = _cache_path(X_train, X_test, epochs, seed) if use_cache else None
     if path is not None and path.exists():
         try:
             saved = torch.load(path, weights_only=True)

@@ -100,7 +100,8 @@ def test_train_vrnn_stops_after_k_batches(capped, steps):
     model = vrnn.VRNN(x_dim=1, h_dim=8, z_dim=2, n_classes=3)
     losses = vrnn.train_vrnn(model, X, y, epochs=4, batch_size=16)
     assert list(steps.values()) == [K] and len(losses) == 1
-    assert runtime.capped_loops()[-1]["planned"] == 4 * 13 and runtime.capped_loops()[-1]["where"] == "VRNN"
+    record = runtime.capped_loops()[-1]
+    assert record["planned"] == 4 * 13 and record["where"] == "VRNN"
 
 
 def test_train_baselines_stop_after_k_batches_each(capped, steps, monkeypatch):
