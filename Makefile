@@ -32,7 +32,7 @@ test: $(STAMP)
 
 ## make unit: the fast part only (no notebook execution, no browser)
 unit: $(STAMP)
-	MPLIB_MODE=quick $(BIN)/python -m pytest tests -m "not browser"
+	MPLIB_MODE=quick $(BIN)/python -m pytest tests -m "not browser and not fast_dev"
 
 ## make execute: sync .py -> .ipynb and store the outputs of one clean quick-mode run
 execute: $(STAMP)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import runtime
 from .masked import MaskedLinear, made_degrees, made_masks, triangular_mask
 
 
@@ -55,10 +56,13 @@ class AutoregressiveModel(nn.Module):
             raise ValueError(f"num must be a positive integer, got {num!r}")
         device = next(self.parameters()).device
         x = torch.zeros(num, self.n, device=device)
+        clock = runtime.LoopClock()   # times the passes under a fast dev run
         for i in self._order().tolist():
-            p = torch.sigmoid(self(x)[:, i])
-            u = torch.rand(num, generator=generator, device="cpu").to(device)
-            x[:, i] = (u < p).float()
+            with clock:
+                p = torch.sigmoid(self(x)[:, i])
+                u = torch.rand(num, generator=generator, device="cpu").to(device)
+                x[:, i] = (u < p).float()
+        clock.record(self.n, batch_size=num, where=type(self).__name__, kind="sample")
         return x
 
 

@@ -53,13 +53,16 @@ def nll(model, X, *, batch_size: int = 100) -> dict:
     if hasattr(model, "eval"):
         model.eval()
     total, seen = 0.0, 0
+    batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
     # Under a fast dev run only the first k batches are scored, as in train.evaluate.
-    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
-        xb = X[b * batch_size:(b + 1) * batch_size]
-        total += float(model.log_prob(xb.to(device)).sum())
-        seen += len(xb)
+    for b in range(runtime.capped(batches)):
+        with clock:
+            xb = X[b * batch_size:(b + 1) * batch_size]
+            total += float(model.log_prob(xb.to(device)).sum())
+            seen += len(xb)
     if hasattr(model, "train"):
         model.train(was_training)
+    clock.record(batches, batch_size=batch_size, where=type(model).__name__, kind="score")
     nats = -total / seen
     return {"nats": nats, "bits_per_dim": bits_per_dim(nats, X.shape[1])}
 
@@ -185,7 +188,8 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
         raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
     table = LikelihoodTable()
     models = make_baselines(X_train.shape[1], seed)
-    path = _cache_path(X_train, X_test, epochs, seed) if cache and not runtime.fast_dev_run() else None
+    use_cache = cache and not runtime.fast_dev_run()
+    path = _cache_path(X_train, X_test, epochs, seed) if use_cache else None
     if path is not None and path.exists():
         try:
             saved = torch.load(path, weights_only=True)
@@ -203,13 +207,14 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
             models = make_baselines(X_train.shape[1], seed)
     for name, model in models.items():
         cfg = baseline_config(name)
+        recorded = len(runtime.capped_loops())
         history = train.fit(model, (X_train, X_train), "bce", epochs=epochs or cfg["epochs"],
                             lr=cfg["lr"], batch_size=cfg["batch_size"], test=(X_test, X_test),
                             progress=progress, seed=seed,
                             # NADE's activations are (batch, n, d): 1.6 GB per 1 000 MNIST images
                             eval_batch_size=cfg["batch_size"])
         if cache:
-            runtime.annotate_last_capped_loop(cached=name)
+            runtime.annotate_capped_loops(recorded, cached=name)
         scores = nll(model, X_test)
         table.add(name, scores["nats"], scores["bits_per_dim"],
                   published=(published or {}).get(name))

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import runtime
 from .checks import integer as _check_int
 
 MASK_TYPES = ("A", "B")
@@ -145,11 +146,14 @@ class _BinaryImageModel(nn.Module):
         H, W = self.image_size
         device = next(self.parameters()).device
         x = torch.zeros(num, 1, H, W, device=device)
+        clock = runtime.LoopClock()   # times the passes under a fast dev run
         for i in range(H):
             for j in range(W):
-                p = torch.sigmoid(self(x)[:, 0, i, j])
-                u = torch.rand(num, generator=generator).to(device)
-                x[:, 0, i, j] = (u < p).float()
+                with clock:
+                    p = torch.sigmoid(self(x)[:, 0, i, j])
+                    u = torch.rand(num, generator=generator).to(device)
+                    x[:, 0, i, j] = (u < p).float()
+        clock.record(H * W, batch_size=num, where=type(self).__name__, kind="sample")
         return x
 
 

@@ -171,7 +171,14 @@ def _announce_fast_dev_run() -> None:
 
 def capped(n: int) -> int:
     """How many of ``n`` batches (or steps) a loop may run: ``n``, or at most
-    :func:`fast_dev_run` of them when that is on (the first capped loop says so, once)."""
+    :func:`fast_dev_run` of them when that is on (the first capped loop says so, once).
+
+    The cap covers every loop that trains a model (``train.fit``, ``vrnn.train_vrnn``, the
+    notebooks' own optimizer loops), held-out scoring (``train.evaluate``, ``likelihood.nll``,
+    the VAE's ELBO and importance sampling) and the number of images sampled. Exact
+    algorithms whose result a chapter proves, the same in both modes and done in
+    milliseconds (the perceptron, least squares), are not capped.
+    """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     k = fast_dev_run()
@@ -189,22 +196,57 @@ def capped_range(n: int) -> range:
 _capped_loops: list[dict] = []
 
 
-def record_capped_loop(planned: int, batch_seconds: list, *, batch_size: int, where: str) -> None:
+def record_capped_loop(planned: int, batch_seconds: list, *, batch_size: int, where: str,
+                       kind: str = "train") -> None:
     """Note what a loop cut short by the fast dev run would have done in a real run.
 
-    planned        batches the uncapped loop would run (epochs × batches per epoch);
+    planned        batches (or passes) the uncapped loop would run, e.g. epochs × batches;
     batch_seconds  the measured time of each batch it did run;
+    kind           "train", "score" (held-out evaluation) or "sample" (one pass per pixel).
     The gpu-check estimate (benchmarks/gpu_check.py --estimate) reads :func:`capped_loops`.
     """
-    _capped_loops.append({"where": where, "planned": int(planned), "batch_size": int(batch_size),
+    _capped_loops.append({"where": where, "kind": kind, "planned": int(planned),
+                          "batch_size": int(batch_size),
                           "batch_seconds": [float(s) for s in batch_seconds]})
 
 
-def annotate_last_capped_loop(**info) -> None:
-    """Add facts to the last recorded capped loop, e.g. ``cached=True`` for training that a
-    real run shares between notebooks through the cache (the estimate counts it once)."""
-    if _capped_loops:
-        _capped_loops[-1].update(info)
+class LoopClock:
+    """Times the batches of a loop under a fast dev run, for :func:`record_capped_loop`::
+
+        clock = LoopClock()
+        for b in range(runtime.capped(batches)):
+            with clock: ...
+        clock.record(batches, batch_size=..., where=..., kind="score")
+
+    Outside a fast dev run it records nothing and costs nothing.
+    """
+
+    def __init__(self):
+        self.on = fast_dev_run() > 0
+        self.seconds: list[float] = []
+
+    def __enter__(self):
+        if self.on:
+            self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        if self.on:
+            self.seconds.append(time.perf_counter() - self._start)
+        return False
+
+    def record(self, planned: int, *, batch_size: int, where: str, kind: str) -> None:
+        if self.on:
+            record_capped_loop(planned, self.seconds, batch_size=batch_size, where=where,
+                               kind=kind)
+
+
+def annotate_capped_loops(since: int, **info) -> None:
+    """Add facts to the capped loops recorded since ``len(capped_loops()) == since``, e.g.
+    ``cached="NADE"`` for work that a real run shares between notebooks through the cache
+    (the estimate counts it once)."""
+    for loop in _capped_loops[since:]:
+        loop.update(info)
 
 
 def capped_loops() -> list[dict]:

@@ -83,19 +83,22 @@ def evaluate(model: nn.Module, data, loss="cross_entropy", *, batch_size: int = 
     was_training = model.training
     model.eval()
     total, correct, classify, seen = 0.0, 0, False, 0
+    batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
     # Under a fast dev run only the first k batches are scored (runtime.capped).
-    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
-        i = b * batch_size
-        xb, yb = X[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
-        seen += len(xb)
-        out = model(xb)
-        total += float(loss_fn(out, yb)) * len(xb)
-        # Accuracy only makes sense for logits (N, classes) against integer labels (N,).
-        classify = (torch.is_tensor(out) and out.dim() == 2 and yb.dim() == 1
-                    and yb.dtype == torch.long)
-        if classify:
-            correct += int((out.argmax(1) == yb).sum())
+    for b in range(runtime.capped(batches)):
+        with clock:
+            i = b * batch_size
+            xb, yb = X[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
+            seen += len(xb)
+            out = model(xb)
+            total += float(loss_fn(out, yb)) * len(xb)
+            # Accuracy only makes sense for logits (N, classes) against integer labels (N,).
+            classify = (torch.is_tensor(out) and out.dim() == 2 and yb.dim() == 1
+                        and yb.dtype == torch.long)
+            if classify:
+                correct += int((out.argmax(1) == yb).sum())
     model.train(was_training)
+    clock.record(batches, batch_size=batch_size, where=type(model).__name__, kind="score")
     result = {"loss": total / seen}
     if classify:
         result["accuracy"] = correct / seen
@@ -156,7 +159,7 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
 
     n = len(X)
     batches = math.ceil(n / batch_size)
-    planned, capped = epochs * batches, bool(runtime.fast_dev_run())
+    planned, capped, planned_epochs = epochs * batches, bool(runtime.fast_dev_run()), epochs
     if capped:
         epochs, batches = 1, runtime.capped(batches)
     batch_seconds = []
@@ -184,13 +187,18 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
                 nn.utils.clip_grad_norm_(params, clip)
             opt.step()
             running += batch_loss.detach() * len(idx)
-            if capped:  # time each batch (the sync costs nothing next to a real run's size)
+            if capped:  # time each batch: wait for it to finish (only under the cap)
                 float(running)
                 batch_seconds.append(time.perf_counter() - tick)
         history.epoch.append(epoch)
         history.train_loss.append(float(running) / seen)  # one sync per epoch, not per batch
         if test is not None:
             scores = evaluate(model, test, loss_fn, batch_size=eval_batch_size, device=device)
+            if capped:  # a real run scores the test set after every epoch
+                runtime.annotate_capped_loops(
+                    len(runtime.capped_loops()) - 1,
+                    planned=planned_epochs * math.ceil(len(_as_pair(test, "test")[0])
+                                                       / eval_batch_size))
             history.test_loss.append(scores["loss"])
             if "accuracy" in scores:
                 history.test_accuracy.append(scores["accuracy"])

@@ -144,13 +144,16 @@ def evaluate_elbo(model: VAE, X: torch.Tensor, *, batch_size: int = 1000, genera
     """Mean ELBO (β = 1, one z sample per image, closed-form KL) over X, in nats."""
     total, seen = 0.0, 0
     device = next(model.parameters()).device
+    batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
     # Under a fast dev run only the first k batches are scored (runtime.capped).
-    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
-        x = X[b * batch_size:(b + 1) * batch_size].to(device)
-        mu, logvar = model.encode(x)
-        z = reparameterize(mu, logvar, generator=generator)
-        total += float(elbo(x, model.decode(z), mu, logvar).sum())
-        seen += len(x)
+    for b in range(runtime.capped(batches)):
+        with clock:
+            x = X[b * batch_size:(b + 1) * batch_size].to(device)
+            mu, logvar = model.encode(x)
+            z = reparameterize(mu, logvar, generator=generator)
+            total += float(elbo(x, model.decode(z), mu, logvar).sum())
+            seen += len(x)
+    clock.record(batches, batch_size=batch_size, where="ELBO", kind="score")
     return total / seen
 
 
@@ -168,16 +171,19 @@ def importance_log_likelihood(model: VAE, X: torch.Tensor, K: int = 100, *, batc
         raise ValueError(f"K must be a positive integer, got {K!r}")
     device = next(model.parameters()).device
     estimates, elbos = [], []
+    batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
     # Under a fast dev run only the first k batches are estimated (runtime.capped).
-    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
-        x = X[b * batch_size:(b + 1) * batch_size].to(device)
-        mu, logvar = model.encode(x)                                    # (B, d)
-        eps = torch.randn((K, *mu.shape), generator=generator, dtype=mu.dtype).to(device)
-        z = mu + torch.exp(0.5 * logvar) * eps                          # (K, B, d)
-        log_w = (bernoulli_log_likelihood(model.decode(z), x) + log_normal(z)
-                 - log_normal(z, mu, logvar))                           # (K, B)
-        estimates.append(torch.logsumexp(log_w, 0) - math.log(K))
-        elbos.append(log_w.mean(0))
+    for b in range(runtime.capped(batches)):
+        with clock:
+            x = X[b * batch_size:(b + 1) * batch_size].to(device)
+            mu, logvar = model.encode(x)                                    # (B, d)
+            eps = torch.randn((K, *mu.shape), generator=generator, dtype=mu.dtype).to(device)
+            z = mu + torch.exp(0.5 * logvar) * eps                          # (K, B, d)
+            log_w = (bernoulli_log_likelihood(model.decode(z), x) + log_normal(z)
+                     - log_normal(z, mu, logvar))                           # (K, B)
+            estimates.append(torch.logsumexp(log_w, 0) - math.log(K))
+            elbos.append(log_w.mean(0))
+    clock.record(batches, batch_size=batch_size, where="importance sampling", kind="score")
     if return_elbo:
         return torch.cat(estimates), torch.cat(elbos)
     return torch.cat(estimates)

@@ -340,9 +340,10 @@ vae_data = data.load(runtime.budget(quick="digits", full="mnist"))
 B_train, B_test = data.binarize(vae_data.X_train), data.binarize(vae_data.X_test)
 model = vae.VAE(shape=B_train.shape[1:], latent=runtime.budget(quick=8, full=32),
                 hidden=runtime.budget(quick=(128,), full=(512, 256)))
+# Full mode: 60 000 images in batches of 512 (one GPU call holds the whole course's budget).
 history = train.fit(model, (B_train, B_train), vae.vae_loss(beta=1.0),
-                    epochs=runtime.budget(quick=20, full=60), lr=3e-3,
-                    batch_size=runtime.budget(quick=128, full=256), test=(B_test, B_test))
+                    epochs=runtime.budget(quick=20, full=40), lr=3e-3,
+                    batch_size=runtime.budget(quick=128, full=512), test=(B_test, B_test))
 print(history)
 
 # %%
@@ -475,8 +476,9 @@ sprite_models, scores = {}, {}
 for beta in betas:
     runtime.seed(0)
     m = vae.VAE(shape=(1, 16, 16), latent=6, hidden=(256, 128))
-    h = train.fit(m, (S.images, S.images), vae.vae_loss(beta), epochs=runtime.budget(quick=15, full=60),
-                  lr=2e-3, progress=False)
+    h = train.fit(m, (S.images, S.images), vae.vae_loss(beta), epochs=runtime.budget(quick=15, full=30),
+                  lr=runtime.budget(quick=2e-3, full=3e-3),   # full: twice the batch, lr × √2
+                  batch_size=runtime.budget(quick=128, full=256), progress=False)
     m.eval()
     m.cpu()
     with torch.no_grad():

@@ -292,7 +292,7 @@ tf = transformer.CausalTransformer(n=npix, d=runtime.budget(quick=32, full=128),
                                    fused=runtime.budget(quick=False, full=True))
 # Full mode: each epoch over 60 000 images of 784 tokens costs about 5·10¹⁴ FLOP, so a few
 # epochs only; batches of 32 keep the activations near 1 GB.
-history = train.fit(tf, (X_train, X_train), "bce", epochs=runtime.budget(quick=15, full=4),
+history = train.fit(tf, (X_train, X_train), "bce", epochs=runtime.budget(quick=15, full=2),
                     lr=runtime.budget(quick=5e-3, full=1e-3),
                     batch_size=runtime.budget(quick=64, full=32))
 scores = likelihood.nll(tf, X_test)

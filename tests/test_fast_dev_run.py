@@ -10,6 +10,7 @@ more than k times, that the run said so on its one line, and that the kernel sta
 from __future__ import annotations
 
 import collections
+import re
 import sys
 from pathlib import Path
 
@@ -99,7 +100,8 @@ def test_train_vrnn_stops_after_k_batches(capped, steps):
     model = vrnn.VRNN(x_dim=1, h_dim=8, z_dim=2, n_classes=3)
     losses = vrnn.train_vrnn(model, X, y, epochs=4, batch_size=16)
     assert list(steps.values()) == [K] and len(losses) == 1
-    assert runtime.capped_loops()[-1]["planned"] == 4 * 13 and runtime.capped_loops()[-1]["where"] == "VRNN"
+    record = runtime.capped_loops()[-1]
+    assert record["planned"] == 4 * 13 and record["where"] == "VRNN"
 
 
 def test_train_baselines_stop_after_k_batches_each(capped, steps, monkeypatch):
@@ -135,14 +137,19 @@ def test_likelihood_and_vae_evaluations_score_k_batches(capped):
 
 # --- every notebook in full mode under the cap -------------------------------------------
 
-def _check(path):
-    result = fast_dev_run.run(path, K)
+def _check(path, cache_home):
+    # An empty cache: the full-MNIST loader must take its offline fallback (the data tests
+    # cover the cached file), whatever the machine has cached.
+    result = fast_dev_run.run(path, K, cache_home=cache_home)
+    if re.search(r'(full=|load\()"mnist"', path.with_suffix(".py").read_text()):  # full MNIST
+        assert "Full MNIST could not be had" in result["text"], f"{path.stem}: no fallback line"
     lines = result["text"].splitlines()
     assert sum(ln.startswith(ANNOUNCEMENT) for ln in lines) == 1, (
         f"{path.stem}: the run must say once that it is a fast dev run")
     assert all("(not asserted: fast dev run)" in ln for ln in lines if ln.startswith("target: "))
     assert 1 <= result["steps"] <= K, f"{path.stem}: an optimizer stepped {result['steps']} times"
-    assert all(len(loop["batch_seconds"]) <= K for loop in result["loops"])
+    assert all(len(loop["batch_seconds"]) <= K for loop in result["loops"]
+               if loop["kind"] in ("train", "score"))
     assert result["peak_mb"] <= MEMORY_LIMIT_MB, f"{path.stem}: {result['peak_mb']:.0f} MB"
 
 
@@ -150,5 +157,29 @@ def _check(path):
 for _path in NOTEBOOKS:
     _name = "TestFastDev_" + _path.stem
     globals()[_name] = pytest.mark.fast_dev(type(_name, (), {
-        "test_full_mode_under_the_cap": lambda self, _p=_path: _check(_p),
+        "test_full_mode_under_the_cap": lambda self, tmp_path, _p=_path: _check(_p, tmp_path),
     }))
+
+
+def test_scoring_and_sampling_record_their_full_size(capped):
+    from mplib.autoregressive import FVSBN
+
+    before = len(runtime.capped_loops())
+    model = FVSBN(9)
+    likelihood.nll(model, torch.ones(1000, 9), batch_size=100)
+    model.sample(3)
+    score, sample = runtime.capped_loops()[before:]
+    assert (score["kind"], score["planned"], len(score["batch_seconds"])) == ("score", 10, K)
+    assert (sample["kind"], sample["planned"], len(sample["batch_seconds"])) == ("sample", 9, 9)
+
+
+def test_nothing_is_recorded_without_the_cap(monkeypatch):
+    from mplib.autoregressive import FVSBN
+
+    monkeypatch.delenv("MPLIB_FAST_DEV_RUN", raising=False)
+    before = len(runtime.capped_loops())
+    train.fit(nn.Linear(2, 2), _blobs(200), epochs=2, progress=False, device="cpu")
+    likelihood.nll(FVSBN(4), torch.ones(300, 4), batch_size=100)
+    assert len(runtime.capped_loops()) == before
+
+

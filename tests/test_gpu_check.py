@@ -33,7 +33,7 @@ def test_estimate_scales_batches_with_a_floor():
     ]}
     e = gpu_check.estimate(report)
     assert e["batches"] == 1500
-    assert e["training_s"] == pytest.approx((10.0 + 1.0) * (1 + gpu_check.EVAL_SHARE))
+    assert e["training_s"] == pytest.approx(10.0 + 1.0)
     assert e["other_s"] == pytest.approx(20.0 - 14.0101)       # the rest at its CPU time
     assert e["cpu_training_s"] == pytest.approx(1000 * 5.0 + 500 * 0.0001)
 

@@ -100,3 +100,15 @@ def test_bad_input():
         vae_loss(beta=-1)
     with pytest.raises(ValueError, match="K"):
         importance_log_likelihood(VAE(shape=(1, 2, 2), latent=1), torch.zeros(1, 1, 2, 2), K=0)
+
+
+def test_training_noise_is_drawn_on_the_device_of_its_input():
+    # The meta device stands in for a GPU: a tensor made on the CPU inside the training
+    # step would fail to combine with it.
+    import torch as _torch
+
+    from mplib import vae as _vae
+
+    mu = _torch.zeros(4, 3, device="meta")
+    z = _vae.reparameterize(mu, _torch.zeros(4, 3, device="meta"))
+    assert z.device.type == "meta" and z.shape == (4, 3)

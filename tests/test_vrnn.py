@@ -60,3 +60,14 @@ def test_sinusoid_sequences():
     torch.testing.assert_close(X, X2)
     with pytest.raises(ValueError, match="noise"):
         sinusoid_sequences(3, noise=-1)
+
+
+def test_vrnn_training_pass_draws_its_noise_on_the_device():
+    # The meta device stands in for a GPU (no CPU tensor may enter the per-step noise).
+    import torch as _torch
+
+    from mplib import vrnn as _vrnn
+
+    model = _vrnn.VRNN(x_dim=1, h_dim=4, z_dim=2).to("meta")
+    out = model(_torch.zeros(3, 5, 1, device="meta"))
+    assert out["kl"].device.type == "meta" and out["kl"].shape == (3, 5)
