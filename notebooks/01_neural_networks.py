@@ -622,7 +622,7 @@ ch1.check_linear_backward(linear_backward)
 params = init_params(hidden=4, seed=runtime.shift(1))
 X64, y64 = X_xor.double(), y_xor.double()
 eta, losses = 0.5, []
-for it in range(600):
+for it in runtime.capped_range(600):
     loss, cache = forward(params, X64, y64)
     grads = backward(params, cache)
     params = [p - eta * g for p, g in zip(params, grads)]

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 6 Autoregressive models (part 1: density estimation, §6–6.3)
 #
+# This notebook follows chapter 6 of *Machine Perception*, C. Perez Jensen, 2024 (the notes).
+#
 # A VAE (chapter 5) can only bound log p(x) from below. An autoregressive model writes the
 # density as a product of one-dimensional conditionals, each of which a network can output
 # exactly, so the likelihood is computed, and maximised, without approximation. This notebook

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 6 Autoregressive models (part 2: PixelCNN and WaveNet, §6.4–6.5)
 #
+# This notebook follows chapter 6 of *Machine Perception*, C. Perez Jensen, 2024 (the notes).
+#
 # Part 1 (FVSBN, NADE, MADE) treated an image as a flat vector of n pixels. Images and sound
 # have more structure than that: a pixel mostly depends on its neighbours, a sample of audio
 # on the samples just before it. Convolutions exploit exactly this, and a *mask* on the
@@ -69,9 +71,12 @@ runtime.prefer_one_thread()  # small models: one CPU thread is fastest, see its 
 # every autoregressive model.) The trick is the **mask**: a k×k kernel W is multiplied by a
 # 0/1 mask M that zeroes every tap at or after the centre in raster order,
 #
-# $$\mathbf{y} = (\mathbf{W} \odot \mathbf{M}) * \mathbf{x}, \qquad
+# $$\mathbf{y} = (\mathbf{W} \odot \mathbf{M}) \star \mathbf{x}, \qquad
 #   M_{ab} = \begin{cases} 1 & a < r \ \text{ or } \ (a = r \text{ and } b < r) \\
 #   [\text{type B}] & a = r,\ b = r \\ 0 & \text{otherwise} \end{cases}, \quad r = \lfloor k/2 \rfloor.$$
+#
+# (⋆ is the correlation that `conv2d` computes, in chapter 2's convention: the kernel slides
+# over x.)
 #
 # The first layer (type **A**) must not see the pixel it predicts; later layers (type **B**)
 # may keep the centre, because their centre is a feature that already excludes that pixel.
@@ -166,7 +171,7 @@ print("causal, blind spot of the plain stack: 6 pixels; two-stack: none")
 # vertical features are added into the horizontal stack, never the other way round (that
 # would leak row i into the vertical stack). Both use the gated activation
 #
-# $$\mathbf{y} = \tanh(\mathbf{W}_{f} * \mathbf{x}) \odot \sigma(\mathbf{W}_{g} * \mathbf{x}),$$
+# $$\mathbf{y} = \tanh(\mathbf{W}_{f} \star \mathbf{x}) \odot \sigma(\mathbf{W}_{g} \star \mathbf{x}),$$
 #
 # and the output is read from the horizontal stack. The two footprints, with the pixel in
 # black, the pixels it depends on in yellow and the blind spot in grey:

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 6 Autoregressive models (part 3: variational RNN and transformers, §6.6–6.7)
 #
+# This notebook follows chapter 6 of *Machine Perception*, C. Perez Jensen, 2024 (the notes).
+#
 # Parts 1 and 2 predicted each element from the ones before it with masked networks. This
 # part looks at two other ways of reading a sequence. The **variational RNN** (§6.6) puts a
 # small VAE inside every step of a recurrent network, with a prior that the recurrent state
