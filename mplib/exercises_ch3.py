@@ -174,8 +174,8 @@ MIOU_PRED = torch.tensor([[0, 0, 1, 1],
 
 
 def mean_iou(pred, target, num_classes):
-    """Mean over classes 0..num_classes−1 of |pred = c ∩ target = c| / |pred = c ∪ target = c|,
-    skipping classes absent from both maps (union 0)."""
+    """Mean over classes 0..num_classes−1 of |{pred = c} ∩ {target = c}| over the size of
+    their union, skipping classes absent from both maps (union 0)."""
     ious = []
     for c in range(num_classes):
         p, t = pred == c, target == c
