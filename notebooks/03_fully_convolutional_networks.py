@@ -635,11 +635,12 @@ ch3.check_mean_iou(mean_iou)
 #
 # **The result to look for.** Whole-image mIoU is not where the skips show: most pixels lie
 # inside a shape or in the background, where a network without skips is right too, so the
-# whole-image score mixes a large shared part with a small difference. The skips carry *where*, so their benefit is at the
-# outlines: in a band of pixels along the label boundaries the U-net must beat the network
-# without skips by at least 0.05 mIoU, on each of five seeds. That target is asserted below
-# the training. `make seeds` ran this notebook in quick mode with `MPLIB_SEED_OFFSET` = 0..4
-# (other images and initial weights; all five in `benchmarks/results/seeds.md`):
+# whole-image score mixes a large shared part with a small difference. The skips carry
+# *where*, so their benefit is at the outlines: in a band of pixels along the label
+# boundaries the U-net must beat the network without skips by at least 0.05 mIoU, on each
+# of five seeds. That target is asserted below the training. `make seeds` ran this notebook
+# in quick mode with `MPLIB_SEED_OFFSET` = 0..4 (other images and initial weights; all five
+# in `benchmarks/results/seeds.md`):
 #
 # | seed offset | 0 | 1 | 2 | 3 | 4 |
 # |---|---|---|---|---|---|
