@@ -195,3 +195,21 @@ def test_nbgrader_metadata_survives_the_py_twin(py):
     stored = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
     assert grading(jupytext.read(py)) == grading(stored)
     assert sum(m is not None for m in grading(stored)) >= 12
+
+
+def test_chapter_three_has_every_kind_in_both_sections():
+    nb = jupytext.read(ROOT / "notebooks" / "03_fully_convolutional_networks.py")
+    assert "03_fully_convolutional_networks" in IDS
+    section, kind, found = None, None, set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("## 3."):
+                    section = line.split()[1]
+            for k in ("implement", "predict", "break it"):
+                if f"**Your turn ({k})" in cell.source:
+                    kind = k
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            found.add((section, kind))
+    assert {s for s, _ in found} == {"3.1", "3.2"}
+    assert {k for _, k in found} == {"implement", "predict", "break it"}

@@ -57,3 +57,31 @@ def test_trains_with_fit_and_cross_entropy(one_thread):
     history = train.fit(net, (X, y), "cross_entropy", epochs=2, lr=1e-2, batch_size=16,
                         progress=False, device="cpu")
     assert history.train_loss[-1] < before
+
+
+def _recorded_shapes(net, x):
+    names = [("encoder 1", net.down[0]), ("encoder 2", net.down[1]), ("bottleneck", net.bottom),
+             ("up 1", net.up[0]), ("decoder 1", net.merge[0]), ("up 2", net.up[1]),
+             ("decoder 2", net.merge[1]), ("1x1 head", net.head)]
+    shapes = []
+    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: shapes.append((n, tuple(o.shape))))
+             for n, m in names]
+    with torch.no_grad():
+        net(x)
+    for h in hooks:
+        h.remove()
+    return shapes
+
+
+def test_draw_unet_writes_every_recorded_shape():
+    import matplotlib
+    matplotlib.use("Agg")
+    from mplib.unet import draw_unet
+    shapes = _recorded_shapes(UNet(1, 4, channels=(16, 32, 8)), torch.zeros(1, 1, 32, 32))
+    texts = " | ".join(t.get_text() for t in draw_unet(shapes).texts)
+    for name, (_, c, h, w) in shapes:
+        assert f"{c} × {h} × {w}" in texts, name
+    assert "copy 16 × 32 × 32" in texts and "copy 32 × 16 × 16" in texts
+    assert "no copy" in " ".join(t.get_text() for t in draw_unet(shapes, skips=False).texts)
+    with pytest.raises(ValueError, match="missing"):
+        draw_unet(shapes[:-1])

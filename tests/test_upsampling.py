@@ -87,3 +87,25 @@ def test_explore_every_setting(method, name):
     for s in (1, 4):
         x, y = explore(method, name, s, 5)
         assert y.shape[0] >= x.shape[0] and y.shape[0] <= N_OUT
+
+
+def test_red_box_matches_what_pixel_zero_writes():
+    from mplib.widgets.upsampling import footprint
+    x = torch.ones(3, 3)
+    for method, s, k in [("bed of nails", 3, 3), ("nearest neighbour", 3, 3),
+                         ("transposed convolution", 2, 4), ("transposed convolution", 1, 3)]:
+        only = torch.zeros_like(x)
+        only[0, 0] = 1.0
+        y = U.upsample(method, only, s=s, k=k)
+        rows, cols = torch.nonzero(y, as_tuple=True)
+        side, _ = footprint(method, s, k)
+        assert int(rows.max()) + 1 == side and int(cols.max()) + 1 == side, method
+
+
+def test_random_unpooling_positions_are_said_on_screen():
+    w = UpsamplingWidget()
+    w.draw(2, "max unpooling", "Figures 8-10 (2x2)", 3)
+    assert "RANDOM" not in w.ax_out.get_title()
+    for name, s in [("ramp (3x3)", 2), ("Figures 8-10 (2x2)", 3)]:
+        w.draw(s, "max unpooling", name, 3)
+        assert "RANDOM" in w.ax_out.get_title()

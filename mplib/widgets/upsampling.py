@@ -34,13 +34,29 @@ S_MAX, K_MAX, N_IN = 4, 5, 3
 N_OUT = (N_IN - 1) * S_MAX + K_MAX
 
 
+def figure_indices_apply(input_name: str, s: int) -> bool:
+    """True when max unpooling can use Figure 10's positions; otherwise they are random."""
+    return INPUTS.get(input_name) is FIGURE_INPUT and s == 2
+
+
 def explore(method: str, input_name: str, s: int, k: int, functions=None):
     """The input tensor and its upsampled output for the widget's settings."""
     if input_name not in INPUTS:
         raise ValueError(f"input_name must be one of {tuple(INPUTS)}, got {input_name!r}")
     x = INPUTS[input_name]
-    indices = FIGURE_INDICES if (x is FIGURE_INPUT and s == 2) else None
+    indices = FIGURE_INDICES if figure_indices_apply(input_name, s) else None
     return x, upsample(method, x, s=s, k=k, indices=indices, functions=functions)
+
+
+def footprint(method: str, s: int, k: int) -> tuple[int, str]:
+    """Side of the red box drawn at the output's top-left corner, and what it marks."""
+    if method == "transposed convolution":
+        return k, "where pixel (0, 0) writes: its k x k kernel copy"
+    if method == "bed of nails":
+        return 1, "where pixel (0, 0) writes: one cell"
+    if method == "max unpooling":
+        return s, "pixel (0, 0)'s s x s window: its value lands on one cell"
+    return s, "where pixel (0, 0) writes: its s x s block"
 
 
 class UpsamplingWidget(FigureWidget):
@@ -105,15 +121,12 @@ class UpsamplingWidget(FigureWidget):
         self._show(self.ax_in, self.im_in, self.t_in, X, vmax, 11)
         self._show(self.ax_out, self.im_out, self.t_out, Y, vmax,
                    11 if n <= 6 else 9 if n <= 9 else 7)
-        # Where input pixel (0, 0) goes: its s x s block, or its k x k kernel copy.
-        if method == "max unpooling":
-            foot = s
-        elif method == "transposed convolution":
-            foot = k
-        else:
-            foot = s
+        foot, marks = footprint(method, s, k)
         self.box_out.set_bounds(-0.5, -0.5, foot, foot)
         detail = f", kernel {k}x{k} of ones" if method == "transposed convolution" else ""
+        if method == "max unpooling" and not figure_indices_apply(input_name, s):
+            # Only Figure 10's input at s = 2 has known pooling positions.
+            detail = ", RANDOM positions (no pooling recorded)"
         self.ax_in.set_title(f"input x {X.shape[0]}x{X.shape[1]}\n(red: pixel (0, 0))")
         self.ax_out.set_title(f"{method}, s = {s}{detail}: output {Y.shape[0]}x{Y.shape[1]}\n"
-                              f"(red: where pixel (0, 0) writes)")
+                              f"(red: {marks})")
