@@ -20,6 +20,7 @@ import html
 import traceback
 
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.figure import Figure
 
 from ..plot import STYLE, png_bytes
@@ -55,7 +56,7 @@ class FigureWidget:
         import matplotlib as mpl
 
         with mpl.rc_context(STYLE):
-            self.fig = Figure(figsize=figsize)
+            self.fig = Figure(figsize=figsize, dpi=self.dpi)  # the canvas is the picture
             self.build(self.fig)
         # Shown at its natural size: stretched to the cell's width it would look blurry.
         width = int(self.fig.get_figwidth() * self.dpi)
@@ -63,6 +64,10 @@ class FigureWidget:
         self.message = widgets.HTML()
         self.error: Exception | None = None
         self.renders = 0
+        self.full_redraws = 0  # renders that drew everything, not just the animated artists
+        self._background = None
+        self._layout = None
+        self._static: list = []
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
             if hasattr(getattr(control, "style", None), "description_width"):
@@ -105,8 +110,79 @@ class FigureWidget:
             return
         self.error = None
         self.message.value = ""
-        self.image.value = png_bytes(self.fig, self.dpi)
+        self.image.value = self._render()
         self.renders += 1
+
+    # -- the fast render path ---------------------------------------------------------------
+    def animated(self) -> list:
+        """The artists that ``draw`` changes on an ordinary update (lines, images, titles...).
+
+        They are left out of the cached background and drawn over it on each update (Agg
+        blitting); everything else is drawn only when the layout changes. The default, no
+        artists, means every update is a full redraw.
+        """
+        return []
+
+    def layout_key(self) -> tuple:
+        """What, when changed, needs a full redraw: each axes' place, limits and scales.
+
+        A static artist changed by ``draw`` (a new legend, new tick labels) is caught separately
+        through matplotlib's ``stale`` flags.
+        """
+        return tuple((ax.get_visible(), tuple(ax.get_position().bounds), ax.get_xlim(),
+                      ax.get_ylim(), ax.get_xscale(), ax.get_yscale(),
+                      tuple(map(id, ax.get_children())))
+                     for ax in self.fig.axes) + (tuple(map(id, self.fig.get_children())),)
+
+    def _ordered_animated(self) -> list:
+        artists = list(self.animated())
+        # A legend sits on top of its axes' data, so it is redrawn after the animated artists.
+        for ax in {a.axes for a in artists if getattr(a, "axes", None) is not None}:
+            if ax.legend_ is not None and ax.legend_ not in artists:
+                artists.append(ax.legend_)
+        axes = self.fig.axes
+        rank = lambda a: (axes.index(a.axes) if getattr(a, "axes", None) in axes  # noqa: E731
+                          else len(axes), a.get_zorder())
+        return sorted(artists, key=rank)
+
+    def _render(self) -> bytes:
+        """Render the figure to PNG, reusing the static background when the layout allows."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = self.fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(self.fig)
+        artists = self._ordered_animated()
+        key = self.layout_key()
+        stale = any(a.stale for a in self._static)
+        full = self._background is None or key != self._layout or stale or not artists
+        if full:
+            self.full_redraws += 1
+            shown = [a.get_visible() for a in artists]
+            for a in artists:
+                a.set_visible(False)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            for a, vis in zip(artists, shown):
+                a.set_visible(vis)
+            keep = {id(b) for a in artists for b in a.findobj()}
+            self._static = [a for a in self.fig.findobj()
+                            if id(a) not in keep and a is not self.fig
+                            and not hasattr(a, "get_xlim")]  # axes: see layout_key
+            for a in self._static:
+                a.stale = False
+            self._layout = self.layout_key()
+        else:
+            canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        for a in artists:
+            if a.get_visible():
+                a.draw(renderer)
+        return encode_png(canvas.buffer_rgba(), self.dpi)
+
+    def full_png(self) -> bytes:
+        """The whole figure drawn from scratch (what the fast path must look like)."""
+        return png_bytes(self.fig, self.dpi)
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = widget_bundle(self.box)
@@ -115,3 +191,15 @@ class FigureWidget:
         bundle["image/png"] = base64.b64encode(self._static_png).decode("ascii")
         bundle["text/plain"] = f"{type(self).__name__} (run the notebook to interact)"
         return bundle
+
+
+def encode_png(rgba, dpi: int = 100) -> bytes:
+    """PNG bytes of an RGBA buffer, with fast compression (the figure's pixels, exactly)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(rgba)).save(buf, format="png", compress_level=1,
+                                           dpi=(dpi, dpi))
+    return buf.getvalue()
