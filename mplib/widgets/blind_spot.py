@@ -73,6 +73,9 @@ class BlindSpotWidget(FigureWidget):
         self.ax = ax
         fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.2)
 
+    def animated(self):
+        return [self.im, self.ax.title]
+
     def draw(self, layers, kind, row, col):
         m = footprint_map(kind, layers, (row, col), self.size)
         self.im.set_data(m)

@@ -21,7 +21,11 @@ import traceback
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis, Tick
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from ..plot import STYLE, png_bytes
 
@@ -131,7 +135,8 @@ class FigureWidget:
         """
         return tuple((ax.get_visible(), tuple(ax.get_position().bounds), ax.get_xlim(),
                       ax.get_ylim(), ax.get_xscale(), ax.get_yscale(),
-                      tuple(map(id, ax.get_children())))
+                      tuple(map(id, ax.get_children())), _ticks_key(ax.xaxis),
+                      _ticks_key(ax.yaxis))
                      for ax in self.fig.axes) + (tuple(map(id, self.fig.get_children())),)
 
     def _ordered_animated(self) -> list:
@@ -154,7 +159,7 @@ class FigureWidget:
             canvas = FigureCanvasAgg(self.fig)
         artists = self._ordered_animated()
         key = self.layout_key()
-        stale = any(a.stale for a in self._static)
+        stale = any(a.stale and _draws_something(a) for a in self._static)
         full = self._background is None or key != self._layout or stale or not artists
         if full:
             self.full_redraws += 1
@@ -166,11 +171,16 @@ class FigureWidget:
             for a, vis in zip(artists, shown):
                 a.set_visible(vis)
             keep = {id(b) for a in artists for b in a.findobj()}
+            # axes, axis and ticks go stale on any set_xlim: layout_key covers them instead
+            skip = keep | {id(b) for ax in self.fig.axes for axis in (ax.xaxis, ax.yaxis)
+                           for t in axis.get_children() if isinstance(t, Tick)
+                           for b in t.findobj()}
             self._static = [a for a in self.fig.findobj()
-                            if id(a) not in keep and a is not self.fig
-                            and not hasattr(a, "get_xlim")]  # axes: see layout_key
+                            if id(a) not in skip and not isinstance(a, (Figure, Axes, Axis))]
             for a in self._static:
                 a.stale = False
+                if isinstance(a, Text):
+                    a._mplib_shown = bool(a.get_text()) and a.get_visible()
             self._layout = self.layout_key()
         else:
             canvas.restore_region(self._background)
@@ -191,6 +201,39 @@ class FigureWidget:
         bundle["image/png"] = base64.b64encode(self._static_png).decode("ascii")
         bundle["text/plain"] = f"{type(self).__name__} (run the notebook to interact)"
         return bundle
+
+
+def round_limits(lo: float, hi: float) -> tuple[float, float]:
+    """(lo, hi) widened to multiples of a round step of about a fifth of the range, so that
+    small changes of the curves keep the axes (and only the curves are redrawn)."""
+    if not hi > lo:
+        raise ValueError(f"hi must be above lo, got lo={lo!r}, hi={hi!r}")
+    raw = (hi - lo) / 5
+    step = min((m * 10.0 ** np.floor(np.log10(raw)) for m in (1, 2, 5, 10)
+                if m * 10.0 ** np.floor(np.log10(raw)) >= raw))
+    return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
+
+
+def _draws_something(artist) -> bool:
+    """False for an empty text, whose going stale (as titles do when re-set) changes nothing;
+    a text emptied since the last full redraw still counts, through its ``_shown`` mark."""
+    if isinstance(artist, Text):
+        return bool(artist.get_text()) or getattr(artist, "_mplib_shown", False)
+    return True
+
+
+def _ticks_key(axis) -> tuple:
+    """The tick positions and labels an axis was given, or its locators and formatters."""
+    key = []
+    for ticker in (axis.major, axis.minor):
+        for part in (ticker.locator, ticker.formatter):
+            if isinstance(part, FixedLocator):
+                key.append(tuple(part.locs))
+            elif isinstance(part, FixedFormatter):
+                key.append(tuple(part.seq))
+            else:
+                key.append(id(part))
+    return tuple(key)
 
 
 def encode_png(rgba, dpi: int = 100) -> bytes:
