@@ -14,7 +14,7 @@ import numpy as np
 from .. import approximation as ua
 from ..plot import COLORS
 from .controls import fill_cells
-from .view import FigureWidget, round_limits
+from .view import FigureWidget, nice_ceiling
 
 NMAX = 100
 
@@ -79,7 +79,7 @@ class ApproximationWidget(FigureWidget):
         self.sup_line.set_ydata([result.sup_error] * 2)
         k = int(err.argmax())
         self.sup_point.set_data([result.x[k]], [err[k]])
-        self.ax_e.set_ylim(*round_limits(0, result.sup_error * 1.15 + 1e-12))
+        self.ax_e.set_ylim(0, nice_ceiling(result.sup_error * 1.15 + 1e-12))
         self.ax_e.set_title(f"sup |f − g| = {result.sup_error:.1e}")
         Ns, errors = self.curve(target, activation)
         floor = max(errors.min(), 1e-6)

@@ -11,7 +11,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .view import FigureWidget, round_limits
+from .view import FigureWidget, nice_ceiling
 
 
 def attention_row(maps, query: int, layer: int = 0, head: int = 0) -> np.ndarray:
@@ -64,7 +64,7 @@ class AttentionWidget(FigureWidget):
         row = attention_row(self.maps, query, layer, head)
         for bar, h in zip(self.bars, row):
             bar.set_height(h)
-        self.ax_bar.set_ylim(*round_limits(0, max(1e-3, float(row.max())) * 1.1))
+        self.ax_bar.set_ylim(0, nice_ceiling(max(1e-3, float(row.max())) * 1.1))
         self.im.set_data(self.maps[layer, head])
         self.row.set_y(query - 0.5)
         where = f" ({self.labels[query]})" if self.labels is not None else ""

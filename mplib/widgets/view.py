@@ -133,18 +133,35 @@ class FigureWidget:
         A static artist changed by ``draw`` (a new legend, new tick labels) is caught separately
         through matplotlib's ``stale`` flags.
         """
-        return tuple((ax.get_visible(), tuple(ax.get_position().bounds), ax.get_xlim(),
-                      ax.get_ylim(), ax.get_xscale(), ax.get_yscale(),
-                      tuple(map(id, ax.get_children())), _ticks_key(ax.xaxis),
-                      _ticks_key(ax.yaxis))
+        free = set(map(id, self.free_limits()))
+        return tuple((ax.get_visible(), tuple(ax.get_position().bounds),
+                      tuple(map(id, ax.get_children())),
+                      None if id(ax) in free else (ax.get_xlim(), ax.get_ylim(), ax.get_xscale(),
+                                                   ax.get_yscale(), _ticks_key(ax.xaxis),
+                                                   _ticks_key(ax.yaxis)))
                      for ax in self.fig.axes) + (tuple(map(id, self.fig.get_children())),)
+
+    def free_limits(self) -> list:
+        """Axes whose limits may change without a full redraw: ones that draw no ticks, tick
+        labels or grid, so nothing in the background depends on their limits."""
+        return []
 
     def _ordered_animated(self) -> list:
         artists = list(self.animated())
-        # A legend sits on top of its axes' data, so it is redrawn after the animated artists.
+        # What an axes draws above its lowest animated artist (spines, legend, a grid, labels
+        # on the data...) is drawn after it, in z-order, and left out of the background: the
+        # picture is then exactly a full redraw's. Axes without a grid keep their ticks in
+        # the background (they sit outside the data area).
+        ids = set(map(id, artists))
         for ax in {a.axes for a in artists if getattr(a, "axes", None) is not None}:
-            if ax.legend_ is not None and ax.legend_ not in artists:
-                artists.append(ax.legend_)
+            low = min(a.get_zorder() for a in artists if a.axes is ax)
+            for child in ax.get_children():
+                if id(child) in ids or child is ax.patch or child.get_zorder() <= low:
+                    continue
+                if isinstance(child, Axis) and not _has_grid(child):
+                    continue
+                artists.append(child)
+                ids.add(id(child))
         axes = self.fig.axes
         rank = lambda a: (axes.index(a.axes) if getattr(a, "axes", None) in axes  # noqa: E731
                           else len(axes), a.get_zorder())
@@ -163,13 +180,16 @@ class FigureWidget:
         full = self._background is None or key != self._layout or stale or not artists
         if full:
             self.full_redraws += 1
-            shown = [a.get_visible() for a in artists]
+            # animated artists are skipped by a canvas draw but still count for the layout
+            # (a hidden title would be moved), and savefig draws them all
             for a in artists:
-                a.set_visible(False)
-            canvas.draw()
+                a.set_animated(True)
+            try:
+                canvas.draw()
+            finally:
+                for a in artists:
+                    a.set_animated(False)
             self._background = canvas.copy_from_bbox(self.fig.bbox)
-            for a, vis in zip(artists, shown):
-                a.set_visible(vis)
             keep = {id(b) for a in artists for b in a.findobj()}
             # axes, axis and ticks go stale on any set_xlim: layout_key covers them instead
             skip = keep | {id(b) for ax in self.fig.axes for axis in (ax.xaxis, ax.yaxis)
@@ -209,9 +229,16 @@ def round_limits(lo: float, hi: float) -> tuple[float, float]:
     if not hi > lo:
         raise ValueError(f"hi must be above lo, got lo={lo!r}, hi={hi!r}")
     raw = (hi - lo) / 5
-    step = min((m * 10.0 ** np.floor(np.log10(raw)) for m in (1, 2, 5, 10)
-                if m * 10.0 ** np.floor(np.log10(raw)) >= raw))
+    step = nice_ceiling(raw)
     return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
+
+
+def nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 5 times a power of ten that is >= x > 0."""
+    if not x > 0:
+        raise ValueError(f"x must be positive, got {x!r}")
+    power = 10.0 ** np.floor(np.log10(x))
+    return float(min(m * power for m in (1, 2, 5, 10) if m * power >= x * (1 - 1e-12)))
 
 
 def _draws_something(artist) -> bool:
@@ -220,6 +247,10 @@ def _draws_something(artist) -> bool:
     if isinstance(artist, Text):
         return bool(artist.get_text()) or getattr(artist, "_mplib_shown", False)
     return True
+
+
+def _has_grid(axis) -> bool:
+    return bool(axis._major_tick_kw.get("gridOn") or axis._minor_tick_kw.get("gridOn"))
 
 
 def _ticks_key(axis) -> tuple:
