@@ -24,6 +24,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis, Tick
 from matplotlib.figure import Figure
+from matplotlib.spines import Spine
 from matplotlib.text import Text
 from matplotlib.ticker import FixedFormatter, FixedLocator
 
@@ -158,8 +159,10 @@ class FigureWidget:
             for child in ax.get_children():
                 if id(child) in ids or child is ax.patch or child.get_zorder() <= low:
                     continue
-                if isinstance(child, Axis) and not _has_grid(child):
+                if isinstance(child, Axis) and not (ax.axison and _has_grid(child)):
                     continue
+                if isinstance(child, Spine) and not (ax.axison and ax.get_frame_on()):
+                    continue  # what Axes.draw leaves out when the axes is off
                 artists.append(child)
                 ids.add(id(child))
         axes = self.fig.axes
@@ -182,13 +185,20 @@ class FigureWidget:
             self.full_redraws += 1
             # animated artists are skipped by a canvas draw but still count for the layout
             # (a hidden title would be moved), and savefig draws them all
+            # (an axis draws its label whatever the flag: that one is hidden instead)
+            labels = {id(x.label) for ax in self.fig.axes for x in (ax.xaxis, ax.yaxis)}
+            hidden = [a for a in artists if id(a) in labels and a.get_visible()]
             for a in artists:
                 a.set_animated(True)
+            for a in hidden:
+                a.set_visible(False)
             try:
                 canvas.draw()
             finally:
                 for a in artists:
                     a.set_animated(False)
+                for a in hidden:
+                    a.set_visible(True)
             self._background = canvas.copy_from_bbox(self.fig.bbox)
             keep = {id(b) for a in artists for b in a.findobj()}
             # axes, axis and ticks go stale on any set_xlim: layout_key covers them instead
