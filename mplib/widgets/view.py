@@ -26,7 +26,7 @@ from matplotlib.axis import Axis, Tick
 from matplotlib.figure import Figure
 from matplotlib.spines import Spine
 from matplotlib.text import Text
-from matplotlib.ticker import FixedFormatter, FixedLocator
+from matplotlib.ticker import FixedLocator
 
 from ..plot import STYLE, png_bytes
 
@@ -156,8 +156,14 @@ class FigureWidget:
         ids = set(map(id, artists))
         for ax in {a.axes for a in artists if getattr(a, "axes", None) is not None}:
             low = min(a.get_zorder() for a in artists if a.axes is ax)
-            for child in ax.get_children():
-                if id(child) in ids or child is ax.patch or child.get_zorder() <= low:
+            children = ax.get_children()
+            # at equal z-order, Axes.draw keeps the order of its children
+            first = min(k for k, c in enumerate(children)
+                        if id(c) in ids and c.get_zorder() == low) if any(
+                id(c) in ids and c.get_zorder() == low for c in children) else len(children)
+            for k, child in enumerate(children):
+                z = child.get_zorder()
+                if id(child) in ids or child is ax.patch or z < low or (z == low and k < first):
                     continue
                 if isinstance(child, Axis) and not (ax.axison and _has_grid(child)):
                     continue
@@ -267,13 +273,12 @@ def _ticks_key(axis) -> tuple:
     """The tick positions and labels an axis was given, or its locators and formatters."""
     key = []
     for ticker in (axis.major, axis.minor):
-        for part in (ticker.locator, ticker.formatter):
-            if isinstance(part, FixedLocator):
-                key.append(tuple(part.locs))
-            elif isinstance(part, FixedFormatter):
-                key.append(tuple(part.seq))
-            else:
-                key.append(id(part))
+        locator, formatter = ticker.locator, ticker.formatter
+        if isinstance(locator, FixedLocator):  # set_ticks: compare the labels themselves
+            locs = tuple(float(v) for v in locator.locs)
+            key.append((locs, tuple(str(formatter(v, k)) for k, v in enumerate(locs))))
+        else:
+            key.append((id(locator), id(getattr(formatter, "func", formatter))))
     return tuple(key)
 
 
