@@ -23,6 +23,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis, Tick
+from matplotlib.transforms import Bbox
 from matplotlib.figure import Figure
 from matplotlib.spines import Spine
 from matplotlib.text import Text
@@ -73,6 +74,7 @@ class FigureWidget:
         self._background = None
         self._layout = None
         self._static: list = []
+        self._artists: list = []
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
             if hasattr(getattr(control, "style", None), "description_width"):
@@ -148,6 +150,7 @@ class FigureWidget:
         return []
 
     def _ordered_animated(self) -> list:
+        renderer = self.fig.canvas.get_renderer()
         artists = list(self.animated())
         # What an axes draws above its lowest animated artist (spines, legend, a grid, labels
         # on the data...) is drawn after it, in z-order, and left out of the background: the
@@ -161,10 +164,14 @@ class FigureWidget:
             first = min(k for k, c in enumerate(children)
                         if id(c) in ids and c.get_zorder() == low) if any(
                 id(c) in ids and c.get_zorder() == low for c in children) else len(children)
+            mine = [a for a in artists if getattr(a, "axes", None) is ax]
+            reach = _reach(mine, ax, renderer)
             for k, child in enumerate(children):
                 z = child.get_zorder()
                 if id(child) in ids or child is ax.patch or z < low or (z == low and k < first):
                     continue
+                if not isinstance(child, (Axis, Spine)) and not _overlaps(child, reach, renderer):
+                    continue  # e.g. a legend outside the axes: the animated artists never reach it
                 if isinstance(child, Axis) and not (ax.axison and _has_grid(child)):
                     continue
                 if isinstance(child, Spine) and not (ax.axison and ax.get_frame_on()):
@@ -183,11 +190,12 @@ class FigureWidget:
         canvas = self.fig.canvas
         if not isinstance(canvas, FigureCanvasAgg):
             canvas = FigureCanvasAgg(self.fig)
-        artists = self._ordered_animated()
         key = self.layout_key()
         stale = any(a.stale and _draws_something(a) for a in self._static)
-        full = self._background is None or key != self._layout or stale or not artists
+        full = self._background is None or key != self._layout or stale or not self._artists
         if full:
+            # what is animated is settled at a full redraw and kept until the next one
+            artists = self._artists = self._ordered_animated()
             self.full_redraws += 1
             # animated artists are skipped by a canvas draw but still count for the layout
             # (a hidden title would be moved), and savefig draws them all
@@ -219,6 +227,7 @@ class FigureWidget:
                     a._mplib_shown = bool(a.get_text()) and a.get_visible()
             self._layout = self.layout_key()
         else:
+            artists = self._artists
             canvas.restore_region(self._background)
         renderer = canvas.get_renderer()
         for a in artists:
@@ -228,7 +237,11 @@ class FigureWidget:
 
     def full_png(self) -> bytes:
         """The whole figure drawn from scratch (what the fast path must look like)."""
-        return png_bytes(self.fig, self.dpi)
+        stale = [a.stale for a in self._static]
+        png = png_bytes(self.fig, self.dpi)
+        for a, was in zip(self._static, stale):  # savefig sets and restores the facecolor:
+            a.stale = was                         # that is no change of the picture
+        return png
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = widget_bundle(self.box)
@@ -263,6 +276,28 @@ def _draws_something(artist) -> bool:
     if isinstance(artist, Text):
         return bool(artist.get_text()) or getattr(artist, "_mplib_shown", False)
     return True
+
+
+def _reach(artists, ax, renderer) -> list:
+    """Boxes (display space) the animated artists of one axes can paint: the axes for clipped
+    artists; for the others (titles, labels) their band across the whole figure, as a text
+    may grow sideways."""
+    boxes = []
+    for a in artists:
+        if a.get_clip_on() and (a.get_clip_path() is not None or a.get_clip_box() is not None):
+            boxes.append(ax.bbox)
+        else:
+            b = a.get_window_extent(renderer)
+            boxes.append(Bbox([[-np.inf, b.y0 - 2], [np.inf, b.y1 + 2]]))
+    return boxes
+
+
+def _overlaps(artist, boxes, renderer) -> bool:
+    try:
+        b = artist.get_window_extent(renderer)
+    except Exception:  # an artist that cannot say where it is: assume the worst
+        return True
+    return any(b.x0 <= o.x1 and o.x0 <= b.x1 and b.y0 <= o.y1 and o.y0 <= b.y1 for o in boxes)
 
 
 def _has_grid(axis) -> bool:
