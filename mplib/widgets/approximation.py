@@ -14,7 +14,7 @@ import numpy as np
 from .. import approximation as ua
 from ..plot import COLORS
 from .controls import fill_cells
-from .view import FigureWidget
+from .view import FigureWidget, nice_ceiling
 
 NMAX = 100
 
@@ -62,6 +62,10 @@ class ApproximationWidget(FigureWidget):
                       title="sup error against N")
         fig.subplots_adjust(left=0.06, right=0.98, bottom=0.16, top=0.88, wspace=0.35)
 
+    def animated(self):
+        return [self.f_line, self.g_line, self.e_line, self.sup_line, self.sup_point,
+                self.n_line, self.n_point, self.ax_e.title, self.ax_f.title]
+
     def draw(self, N, activation, target):
         result = ua.fit(target, N, activation)
         self.fit = result
@@ -75,7 +79,7 @@ class ApproximationWidget(FigureWidget):
         self.sup_line.set_ydata([result.sup_error] * 2)
         k = int(err.argmax())
         self.sup_point.set_data([result.x[k]], [err[k]])
-        self.ax_e.set_ylim(0, result.sup_error * 1.15 + 1e-12)
+        self.ax_e.set_ylim(0, nice_ceiling(result.sup_error * 1.15 + 1e-12))
         self.ax_e.set_title(f"sup |f − g| = {result.sup_error:.1e}")
         Ns, errors = self.curve(target, activation)
         floor = max(errors.min(), 1e-6)

@@ -11,7 +11,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .view import FigureWidget
+from .view import FigureWidget, nice_ceiling
 
 
 def attention_row(maps, query: int, layer: int = 0, head: int = 0) -> np.ndarray:
@@ -57,11 +57,14 @@ class AttentionWidget(FigureWidget):
         fig.colorbar(self.im, ax=ax_map, fraction=0.046)
         fig.subplots_adjust(left=0.07, right=0.95, top=0.88, bottom=0.16, wspace=0.25)
 
+    def animated(self):
+        return [*self.bars, self.im, self.row, self.ax_bar.title, self.ax_map.title]
+
     def draw(self, query, layer, head):
         row = attention_row(self.maps, query, layer, head)
         for bar, h in zip(self.bars, row):
             bar.set_height(h)
-        self.ax_bar.set_ylim(0, max(1e-3, float(row.max())) * 1.1)
+        self.ax_bar.set_ylim(0, nice_ceiling(max(1e-3, float(row.max())) * 1.1))
         self.im.set_data(self.maps[layer, head])
         self.row.set_y(query - 0.5)
         where = f" ({self.labels[query]})" if self.labels is not None else ""

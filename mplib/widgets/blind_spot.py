@@ -8,6 +8,8 @@ pixels the stack should reach but does not.
 
 from __future__ import annotations
 
+import functools
+
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import ListedColormap
@@ -34,6 +36,12 @@ def footprint_map(kind: str, layers: int, pixel, size=(11, 11)) -> np.ndarray:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if not isinstance(layers, int) or not 1 <= layers <= 8:
         raise ValueError(f"layers must be an integer in 1..8, got {layers!r}")
+    return _footprint_map(kind, layers, tuple(pixel), tuple(size)).copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _footprint_map(kind, layers, pixel, size):
+    # autograd through the stack costs most of an update: each setting is computed once
     seen = footprint(_net(kind, layers), size, pixel)
     ideal = ideal_region(size, pixel, layers)
     out = np.zeros(seen.shape, dtype=int)
@@ -72,6 +80,9 @@ class BlindSpotWidget(FigureWidget):
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
         self.ax = ax
         fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.2)
+
+    def animated(self):
+        return [self.im, self.ax.title]
 
     def draw(self, layers, kind, row, col):
         m = footprint_map(kind, layers, (row, col), self.size)

@@ -44,6 +44,9 @@ class DilationWidget(FigureWidget):
         self.ax = ax
         fig.subplots_adjust(left=0.16, right=0.98, top=0.88, bottom=0.15)
 
+    def animated(self):
+        return [self.lines, self.dots, self.ax.title]
+
     def draw(self, layers, schedule, output):
         T = self.T
         active, edges = dilation_path(layers, schedule, output, T)

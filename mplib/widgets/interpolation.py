@@ -91,6 +91,10 @@ class InterpolationWidget(FigureWidget):
             ax.add_patch(frame)
             self.frames.append(frame)
 
+    def animated(self):
+        return [self.path_line, self.ends, self.point, *self.strip, *self.frames, self.img,
+                self.ax_img.title]
+
     def draw(self, t, start, end, method):
         if start == end:
             raise ValueError("choose two different classes for start and end")

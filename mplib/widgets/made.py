@@ -171,6 +171,11 @@ class MadeWidget(FigureWidget):
         self.status.set_text(text)
         self.status.set_color("#2ca02c" if ok else "#d62728")
 
+    def animated(self):
+        return [self.edges, self.bad_edges, self.nodes, *self.labels, *self.names,
+                *self.layer_names, *self.mask_images, self.status, self.ax_graph.title,
+                *(ax.title for ax in self.mask_axes)]
+
     @staticmethod
     def _show_matrix(ax, image, A, title, degrees, k, layers):
         rows, cols = A.shape

@@ -54,6 +54,9 @@ class NeuronWidget(FigureWidget):
         ax.legend(loc="upper left")
         fig.tight_layout()
 
+    def animated(self):
+        return [self.line, self.threshold]
+
     def draw(self, w, b, activation):
         y = neuron(self.x, w, b, activation)
         self.line.set_ydata(y)

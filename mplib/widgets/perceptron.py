@@ -136,6 +136,11 @@ class PerceptronWidget(FigureWidget):
         m.legend(loc="upper right", fontsize=7)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.22, top=0.9, wspace=0.25)
 
+    def animated(self):
+        # the points sit above the shaded region, so they are redrawn with it
+        return [self.region, *self.points, self.wrong, self.current, self.line,
+                self.cumulative, self.now, self.ax.title, self.ax_m.title]
+
     def _epoch_axis(self, epochs):
         self.ax_m.set_xticks(range(1, epochs + 1, max(1, epochs // 6)))
         self.ax_m.set_xlim(0.5, epochs + 0.5)

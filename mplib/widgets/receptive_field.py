@@ -105,6 +105,10 @@ class ReceptiveFieldWidget(FigureWidget):
         self.title = fig.suptitle("")
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.2, top=0.72, wspace=0.3)
 
+    def animated(self):
+        return [*self.images_artists, *self.boxes, self.axes[0].xaxis.label,
+                self.axes[2].xaxis.label, self.title]
+
     def _on_change(self, change) -> None:
         if not self._syncing:
             super()._on_change(change)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 import torch
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
 from ..upsampling import METHODS, upsample
@@ -83,16 +84,29 @@ class UpsamplingWidget(FigureWidget):
                  for i in range(n)]
         ax.grid(False)
         ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        # the cell borders: lines drawn with the cells, not a tick grid, so that a new size
+        # changes only animated artists (see free_limits)
+        borders = ax.add_collection(LineCollection([], colors="white", linewidths=1.2))
+        self.borders.append(borders)
         return im, texts
 
     def build(self, fig):
         self.ax_in = fig.add_axes([0.03, 0.25, 0.25, 0.55])
         self.ax_out = fig.add_axes([0.36, 0.04, 0.62, 0.84])
+        self.borders, self.axes_list = [], [self.ax_in, self.ax_out]
         self.im_in, self.t_in = self._grid(self.ax_in, N_IN)
         self.im_out, self.t_out = self._grid(self.ax_out, N_OUT)
         style = dict(fill=False, edgecolor="#d62728", linewidth=2.5)
         self.box_in = self.ax_in.add_patch(Rectangle((-0.5, -0.5), 1, 1, **style))
         self.box_out = self.ax_out.add_patch(Rectangle((-0.5, -0.5), 1, 1, **style))
+
+    def animated(self):
+        texts = [t for grid in (self.t_in, self.t_out) for row in grid for t in row]
+        return [self.im_in, self.im_out, *self.borders, *texts, self.box_in, self.box_out,
+                self.ax_in.title, self.ax_out.title]
+
+    def free_limits(self):
+        return [self.ax_in, self.ax_out]  # no ticks, labels or grid: see _grid
 
     def _show(self, ax, im, texts, A, vmax, fontsize):
         h, w = A.shape
@@ -108,10 +122,10 @@ class UpsamplingWidget(FigureWidget):
                 if inside:
                     t.set_text(f"{A[i, j]:g}")
                     t.set_fontsize(fontsize)
-        # the cell borders, as minor grid lines
-        ax.set_xticks(np.arange(w + 1) - 0.5, minor=True)
-        ax.set_yticks(np.arange(h + 1) - 0.5, minor=True)
-        ax.grid(which="minor", color="white", linewidth=1.2)
+        # the cell borders
+        xs, ys = np.arange(w + 1) - 0.5, np.arange(h + 1) - 0.5
+        self.borders[self.axes_list.index(ax)].set_segments(
+            [[(x, ys[0]), (x, ys[-1])] for x in xs] + [[(xs[0], y), (xs[-1], y)] for y in ys])
 
     def draw(self, s, method, input_name, k):
         x, y = explore(method, input_name, s, k, self.functions)

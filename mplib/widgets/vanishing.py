@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import rnn_gradients
 from ..plot import COLORS
-from .view import FigureWidget
+from .view import FigureWidget, round_limits
 
 SHOW = ("Elman", "LSTM", "both")
 
@@ -50,8 +50,12 @@ class VanishingGradientWidget(FigureWidget):
         ax.axhline(0.0, color="gray", lw=0.8)
         ax.set(xlabel="T − k (steps back in time)", ylabel="ln ‖∂h(T)/∂h(k)‖")
         ax.legend(loc="lower left", fontsize=9)
+        self.legend_loc = "lower left"
         ax.set_title("placeholder")  # so that tight_layout leaves room for the title
         fig.tight_layout()
+
+    def animated(self):
+        return [self.elman_line, self.lstm_line, self.bound_line, self.ax.title]
 
     def draw(self, scale, activation, T, show, b_f):
         if show not in SHOW:
@@ -64,9 +68,14 @@ class VanishingGradientWidget(FigureWidget):
         self.elman_line.set_visible(show in ("Elman", "both"))
         self.bound_line.set_visible(show in ("Elman", "both"))
         self.lstm_line.set_visible(show in ("LSTM", "both"))
-        self.bound_line.set_label(f"Elman bound, slope ln(γ σ_max) = {c['slope']:+.2f}")
+        label = f"Elman bound, slope ln(γ σ_max) = {c['slope']:+.2f}"
+        self.bound_line.set_label(label)
         # keep the legend away from the curves: they sit low when the bound rises
-        self.ax.legend(loc="upper left" if c["slope"] > 0 else "lower left", fontsize=9)
+        loc = "upper left" if c["slope"] > 0 else "lower left"
+        if loc != self.legend_loc:  # a new legend only when it moves (a full redraw)
+            self.ax.legend(loc=loc, fontsize=9)
+            self.legend_loc = loc
+        self.ax.legend_.get_texts()[2].set_text(label)  # in place: redrawn with the curves
         shown = [c["bound"]] + [c[k] for k, on in (("elman", show != "LSTM"),
                                                    ("lstm", show != "Elman")) if on]
         values = np.concatenate(shown)
@@ -74,6 +83,6 @@ class VanishingGradientWidget(FigureWidget):
         lo, hi = min(values.min(), -1.0), max(values.max(), 1.0)
         pad = 0.05 * (hi - lo)
         self.ax.set_xlim(0, T)
-        self.ax.set_ylim(lo - pad, hi + pad)
+        self.ax.set_ylim(*round_limits(lo - pad, hi + pad))
         self.ax.set_title(f"{activation} Elman (γ = {rnn_gradients.gamma(activation):g}) and "
                           f"LSTM, hidden {self.weights.hidden}, σ_max(W_h) = {scale:.2f}")

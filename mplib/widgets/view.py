@@ -20,7 +20,14 @@ import html
 import traceback
 
 import ipywidgets as widgets
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis, Tick
+from matplotlib.transforms import Bbox
 from matplotlib.figure import Figure
+from matplotlib.spines import Spine
+from matplotlib.text import Text
+from matplotlib.ticker import FixedLocator
 
 from ..plot import STYLE, png_bytes
 
@@ -55,7 +62,7 @@ class FigureWidget:
         import matplotlib as mpl
 
         with mpl.rc_context(STYLE):
-            self.fig = Figure(figsize=figsize)
+            self.fig = Figure(figsize=figsize, dpi=self.dpi)  # the canvas is the picture
             self.build(self.fig)
         # Shown at its natural size: stretched to the cell's width it would look blurry.
         width = int(self.fig.get_figwidth() * self.dpi)
@@ -63,6 +70,11 @@ class FigureWidget:
         self.message = widgets.HTML()
         self.error: Exception | None = None
         self.renders = 0
+        self.full_redraws = 0  # renders that drew everything, not just the animated artists
+        self._background = None
+        self._layout = None
+        self._static: list = []
+        self._artists: list = []
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
             if hasattr(getattr(control, "style", None), "description_width"):
@@ -105,8 +117,131 @@ class FigureWidget:
             return
         self.error = None
         self.message.value = ""
-        self.image.value = png_bytes(self.fig, self.dpi)
+        self.image.value = self._render()
         self.renders += 1
+
+    # -- the fast render path ---------------------------------------------------------------
+    def animated(self) -> list:
+        """The artists that ``draw`` changes on an ordinary update (lines, images, titles...).
+
+        They are left out of the cached background and drawn over it on each update (Agg
+        blitting); everything else is drawn only when the layout changes. The default, no
+        artists, means every update is a full redraw.
+        """
+        return []
+
+    def layout_key(self) -> tuple:
+        """What, when changed, needs a full redraw: each axes' place, limits and scales.
+
+        A static artist changed by ``draw`` (a new legend, new tick labels) is caught separately
+        through matplotlib's ``stale`` flags.
+        """
+        free = set(map(id, self.free_limits()))
+        return tuple((ax.get_visible(), tuple(ax.get_position().bounds),
+                      tuple(map(id, ax.get_children())),
+                      None if id(ax) in free else (ax.get_xlim(), ax.get_ylim(), ax.get_xscale(),
+                                                   ax.get_yscale(), _ticks_key(ax.xaxis),
+                                                   _ticks_key(ax.yaxis)))
+                     for ax in self.fig.axes) + (tuple(map(id, self.fig.get_children())),)
+
+    def free_limits(self) -> list:
+        """Axes whose limits may change without a full redraw: ones that draw no ticks, tick
+        labels or grid, so nothing in the background depends on their limits."""
+        return []
+
+    def _ordered_animated(self) -> list:
+        renderer = self.fig.canvas.get_renderer()
+        artists = list(self.animated())
+        # What an axes draws above its lowest animated artist (spines, legend, a grid, labels
+        # on the data...) is drawn after it, in z-order, and left out of the background: the
+        # picture is then exactly a full redraw's. Axes without a grid keep their ticks in
+        # the background (they sit outside the data area).
+        ids = set(map(id, artists))
+        for ax in {a.axes for a in artists if getattr(a, "axes", None) is not None}:
+            low = min(a.get_zorder() for a in artists if a.axes is ax)
+            children = ax.get_children()
+            # at equal z-order, Axes.draw keeps the order of its children
+            first = min(k for k, c in enumerate(children)
+                        if id(c) in ids and c.get_zorder() == low) if any(
+                id(c) in ids and c.get_zorder() == low for c in children) else len(children)
+            mine = [a for a in artists if getattr(a, "axes", None) is ax]
+            reach = _reach(mine, ax, renderer)
+            for k, child in enumerate(children):
+                z = child.get_zorder()
+                if id(child) in ids or child is ax.patch or z < low or (z == low and k < first):
+                    continue
+                if not isinstance(child, (Axis, Spine)) and not _overlaps(child, reach, renderer):
+                    continue  # e.g. a legend outside the axes: the animated artists never reach it
+                if isinstance(child, Axis) and not (ax.axison and _has_grid(child)):
+                    continue
+                if isinstance(child, Spine) and not (ax.axison and ax.get_frame_on()):
+                    continue  # what Axes.draw leaves out when the axes is off
+                artists.append(child)
+                ids.add(id(child))
+        axes = self.fig.axes
+        rank = lambda a: (axes.index(a.axes) if getattr(a, "axes", None) in axes  # noqa: E731
+                          else len(axes), a.get_zorder())
+        return sorted(artists, key=rank)
+
+    def _render(self) -> bytes:
+        """Render the figure to PNG, reusing the static background when the layout allows."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = self.fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(self.fig)
+        key = self.layout_key()
+        stale = any(a.stale and _draws_something(a) for a in self._static)
+        full = self._background is None or key != self._layout or stale or not self._artists
+        if full:
+            # what is animated is settled at a full redraw and kept until the next one
+            artists = self._artists = self._ordered_animated()
+            self.full_redraws += 1
+            # animated artists are skipped by a canvas draw but still count for the layout
+            # (a hidden title would be moved), and savefig draws them all
+            # (an axis draws its label whatever the flag: that one is hidden instead)
+            labels = {id(x.label) for ax in self.fig.axes for x in (ax.xaxis, ax.yaxis)}
+            hidden = [a for a in artists if id(a) in labels and a.get_visible()]
+            for a in artists:
+                a.set_animated(True)
+            for a in hidden:
+                a.set_visible(False)
+            try:
+                canvas.draw()
+            finally:
+                for a in artists:
+                    a.set_animated(False)
+                for a in hidden:
+                    a.set_visible(True)
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            keep = {id(b) for a in artists for b in a.findobj()}
+            # axes, axis and ticks go stale on any set_xlim: layout_key covers them instead
+            skip = keep | {id(b) for ax in self.fig.axes for axis in (ax.xaxis, ax.yaxis)
+                           for t in axis.get_children() if isinstance(t, Tick)
+                           for b in t.findobj()}
+            self._static = [a for a in self.fig.findobj()
+                            if id(a) not in skip and not isinstance(a, (Figure, Axes, Axis))]
+            for a in self._static:
+                a.stale = False
+                if isinstance(a, Text):
+                    a._mplib_shown = bool(a.get_text()) and a.get_visible()
+            self._layout = self.layout_key()
+        else:
+            artists = self._artists
+            canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        for a in artists:
+            if a.get_visible():
+                a.draw(renderer)
+        return encode_png(canvas.buffer_rgba(), self.dpi)
+
+    def full_png(self) -> bytes:
+        """The whole figure drawn from scratch (what the fast path must look like)."""
+        stale = [a.stale for a in self._static]
+        png = png_bytes(self.fig, self.dpi)
+        for a, was in zip(self._static, stale):  # savefig sets and restores the facecolor:
+            a.stale = was                         # that is no change of the picture
+        return png
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = widget_bundle(self.box)
@@ -115,3 +250,80 @@ class FigureWidget:
         bundle["image/png"] = base64.b64encode(self._static_png).decode("ascii")
         bundle["text/plain"] = f"{type(self).__name__} (run the notebook to interact)"
         return bundle
+
+
+def round_limits(lo: float, hi: float) -> tuple[float, float]:
+    """(lo, hi) widened to multiples of a round step of about a fifth of the range, so that
+    small changes of the curves keep the axes (and only the curves are redrawn)."""
+    if not hi > lo:
+        raise ValueError(f"hi must be above lo, got lo={lo!r}, hi={hi!r}")
+    raw = (hi - lo) / 5
+    step = nice_ceiling(raw)
+    return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
+
+
+def nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 5 times a power of ten that is >= x > 0."""
+    if not x > 0:
+        raise ValueError(f"x must be positive, got {x!r}")
+    power = 10.0 ** np.floor(np.log10(x))
+    return float(min(m * power for m in (1, 2, 5, 10) if m * power >= x * (1 - 1e-12)))
+
+
+def _draws_something(artist) -> bool:
+    """False for an empty text, whose going stale (as titles do when re-set) changes nothing;
+    a text emptied since the last full redraw still counts, through its ``_shown`` mark."""
+    if isinstance(artist, Text):
+        return bool(artist.get_text()) or getattr(artist, "_mplib_shown", False)
+    return True
+
+
+def _reach(artists, ax, renderer) -> list:
+    """Boxes (display space) the animated artists of one axes can paint: the axes for clipped
+    artists; for the others (titles, labels) their band across the whole figure, as a text
+    may grow sideways."""
+    boxes = []
+    for a in artists:
+        if a.get_clip_on() and (a.get_clip_path() is not None or a.get_clip_box() is not None):
+            boxes.append(ax.bbox)
+        else:
+            b = a.get_window_extent(renderer)
+            boxes.append(Bbox([[-np.inf, b.y0 - 2], [np.inf, b.y1 + 2]]))
+    return boxes
+
+
+def _overlaps(artist, boxes, renderer) -> bool:
+    try:
+        b = artist.get_window_extent(renderer)
+    except Exception:  # an artist that cannot say where it is: assume the worst
+        return True
+    return any(b.x0 <= o.x1 and o.x0 <= b.x1 and b.y0 <= o.y1 and o.y0 <= b.y1 for o in boxes)
+
+
+def _has_grid(axis) -> bool:
+    return bool(axis._major_tick_kw.get("gridOn") or axis._minor_tick_kw.get("gridOn"))
+
+
+def _ticks_key(axis) -> tuple:
+    """The tick positions and labels an axis was given, or its locators and formatters."""
+    key = []
+    for ticker in (axis.major, axis.minor):
+        locator, formatter = ticker.locator, ticker.formatter
+        if isinstance(locator, FixedLocator):  # set_ticks: compare the labels themselves
+            locs = tuple(float(v) for v in locator.locs)
+            key.append((locs, tuple(str(formatter(v, k)) for k, v in enumerate(locs))))
+        else:
+            key.append((id(locator), id(getattr(formatter, "func", formatter))))
+    return tuple(key)
+
+
+def encode_png(rgba, dpi: int = 100) -> bytes:
+    """PNG bytes of an RGBA buffer, with fast compression (the figure's pixels, exactly)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(rgba)).save(buf, format="png", compress_level=1,
+                                           dpi=(dpi, dpi))
+    return buf.getvalue()
