@@ -111,7 +111,7 @@ step = exercises.yours_or_reference(perceptron_step, perceptron.perceptron_step,
 
 # %%
 # NBVAL_CHECK_OUTPUT
-X, y = data.blobs(60, margin=0.3, seed=runtime.shift(0))
+X, y = data.blobs(60, margin=0.3, seed=0)   # fixed data: this printed run is checked by nbval
 X = X.numpy() + np.array([1.0, 0.5])   # off the origin, so the bias b has to be learned
 y = y.numpy()
 run = perceptron.train_perceptron(X, y, eta=1.0, epochs=12, step=step)

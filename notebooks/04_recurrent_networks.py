@@ -48,7 +48,7 @@ from mplib import plot, recurrent, rnn_gradients, runtime, sequences, train
 plot.style()
 runtime.summary()
 runtime.prefer_one_thread()  # tiny matrices, sequential steps: see its docstring
-runtime.seed(0)
+_ = runtime.seed(0)
 
 # %% [markdown]
 # ## Shapes of sequence problems
