@@ -4,7 +4,7 @@ The unit tests count optimizer steps (a global step hook sees every torch optimi
 batches the evaluation loops score. The notebook tests (marker ``fast_dev``) execute every
 notebook in full mode under the cap, without network, and check that no optimizer stepped
 more than k times, that the run said so on its one line, and that the kernel stayed under
-2 GB. ``make fast-dev`` runs them alone.
+3 GB. ``make fast-dev`` runs them alone.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 K = 2
 ANNOUNCEMENT = f"fast dev run (MPLIB_FAST_DEV_RUN={K}): every training loop stops after"
-MEMORY_LIMIT_MB = 2048
+# Full mode runs on a GPU machine, not within Binder's 2 GB: this limit is there to catch a
+# blow-up (the 784-token attention once asked for 7.5 GB), with room for the 1.9-2.1 GB that
+# full-size models on full-size data take in a CPU kernel, depending on the package versions.
+MEMORY_LIMIT_MB = 3072
 
 
 @pytest.fixture

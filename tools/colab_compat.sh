@@ -29,7 +29,7 @@ export MPLIB_MODE=quick
 # Unit tests and the widget check (not the browser test: Colab's front end is not
 # JupyterLab; not the registry dry-runs: they do not depend on the installed versions).
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "${JOBS:-2}" tests \
-  -m "not browser and not network"
+  -m "not browser and not network and not fast_dev"
 # Two notebooks end to end: the set-up check, and the chapter with the most widgets.
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "${JOBS:-2}" --dist loadscope \
   notebooks/00_start_here.ipynb notebooks/01_neural_networks.ipynb

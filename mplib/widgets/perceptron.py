@@ -104,9 +104,16 @@ class PerceptronWidget(FigureWidget):
         self.grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
         from matplotlib.colors import ListedColormap
 
+        from matplotlib.colors import to_rgb
+
+        # Opaque tints (15 % of each class colour over the axes' background), not alpha=0.15:
+        # redrawn over itself the region then looks the same, whether or not the cached
+        # background holds it (matplotlib 3.10 keeps an animated image in a canvas draw).
+        face = np.array(to_rgb(ax.get_facecolor()))
+        tints = [0.15 * np.array(to_rgb(COLORS[c])) + 0.85 * face for c in (0, 1)]
         self.region = ax.imshow(np.zeros((120, 120)), extent=(*self.LIM, *self.LIM), origin="lower",
-                                cmap=ListedColormap([COLORS[0], COLORS[1]]), vmin=0, vmax=1,
-                                alpha=0.15, interpolation="nearest")
+                                cmap=ListedColormap(tints), vmin=0, vmax=1,
+                                interpolation="nearest")
         self.points = [ax.scatter([], [], s=16, color=COLORS[c], label=f"y = {c}", zorder=3)
                        for c in (0, 1)]
         self.wrong = ax.scatter([], [], s=80, facecolors="none", edgecolors="k", linewidths=1.4,
