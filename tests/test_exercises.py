@@ -13,22 +13,7 @@ from mplib import exercises_ch1 as ch1
 from mplib import perceptron
 
 
-def stub(*args, **kwargs):
-    # What nbgrader leaves in a solution cell of the student version.
-    raise NotImplementedError()
-
-
-@pytest.fixture(autouse=True)
-def not_graded(monkeypatch):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-
-
-def run(check, answer, capsys):
-    fb = check(answer)
-    out = capsys.readouterr().out
-    assert out.strip() == fb.text.strip(), "the checker must print exactly its feedback"
-    assert "Traceback" not in out and "mplib/" not in out
-    return fb, out
+from exercise_support import not_graded, run, stub  # noqa: E402,F401  (not_graded: autouse)
 
 
 # ---------------------------------------------------------------- every chapter-1 checker

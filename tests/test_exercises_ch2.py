@@ -14,21 +14,7 @@ from mplib import exercises_ch2 as ch2
 from mplib.receptive_field import build_stack, input_gradient
 
 
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-@pytest.fixture(autouse=True)
-def not_graded(monkeypatch):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-
-
-def run(check, answer, capsys):
-    fb = check(answer)
-    out = capsys.readouterr().out
-    assert out.strip() == fb.text.strip(), "the checker must print exactly its feedback"
-    assert "Traceback" not in out and "mplib/" not in out
-    return fb, out
+from exercise_support import not_graded, run, stub  # noqa: E402,F401  (not_graded: autouse)
 
 
 # ---------------------------------------------------------------- wrong answers a student writes
