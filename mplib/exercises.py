@@ -345,6 +345,23 @@ def check_function(student_fn, reference_fn, cases, *, mistakes=(), rtol: float 
                                      rtol=rtol, atol=atol, exercise=exercise))
 
 
+def _resolve_answer(answer, exercise: str):
+    """``(answer, None)``, or ``(None, feedback)`` when the answer is not there yet.
+
+    An answer may be a function of no arguments (the exercise's cell defines it): it is
+    called, and its ``NotImplementedError`` means "not tried yet"."""
+    if callable(answer):
+        try:
+            answer = answer()
+        except NotImplementedError:
+            return None, _not_tried(exercise, "the answer still raises NotImplementedError")
+        except Exception as exc:
+            return None, _raised(exercise, exc)
+    if _is_blank(answer):
+        return None, _not_tried(exercise, "the answer is still None")
+    return answer, None
+
+
 def value_feedback(answer, expected, *, mistakes=(), tol: float = 0.0, rtol: float = 0.0,
                    exercise: str = "prediction", explanation: str = "") -> Feedback:
     """Compare a predicted number, shape or array with ``expected``; do not print.
@@ -358,15 +375,9 @@ def value_feedback(answer, expected, *, mistakes=(), tol: float = 0.0, rtol: flo
     for m in mistakes:
         if not isinstance(m, Mistake) or m.fn is not None:
             raise ValueError("mistakes of a value exercise need value= or predicate=")
-    if callable(answer):
-        try:
-            answer = answer()
-        except NotImplementedError:
-            return _not_tried(exercise, "the answer still raises NotImplementedError")
-        except Exception as exc:
-            return _raised(exercise, exc)
-    if _is_blank(answer):
-        return _not_tried(exercise, "the answer is still None")
+    answer, early = _resolve_answer(answer, exercise)
+    if early is not None:
+        return early
     why = _differs(answer, expected, rtol, tol)
     if why is None:
         text = f"✓ {exercise}: {_short(expected)} is right."
@@ -403,15 +414,9 @@ def choice_feedback(answer, correct: str, explanations: dict, *,
     if not isinstance(explanations, dict) or correct not in explanations:
         raise ValueError("explanations must be a dict of options that includes "
                          f"correct={correct!r}")
-    if callable(answer):
-        try:
-            answer = answer()
-        except NotImplementedError:
-            return _not_tried(exercise, "the answer still raises NotImplementedError")
-        except Exception as exc:
-            return _raised(exercise, exc)
-    if _is_blank(answer):
-        return _not_tried(exercise, "the answer is still None")
+    answer, early = _resolve_answer(answer, exercise)
+    if early is not None:
+        return early
     key = answer.strip().lower().strip("()") if isinstance(answer, str) else answer
     options = ", ".join(repr(k) for k in explanations)
     if key not in explanations:
