@@ -294,14 +294,17 @@ def flip_changes(model: nn.Module, x: torch.Tensor, chunk: int = 128) -> torch.T
     """|Δ logit| matrix (n, n), n = H·W in raster order: entry [o, p] is how much the logit of
     pixel o moves when binary pixel p of ``x`` is flipped (1 − x_p), all else kept.
 
+    ``x`` is one image, (H, W), (1, H, W) or (1, 1, H, W). The networks here are convolutional,
+    so H × W need not be the model's ``image_size``: a crop checks the same weights faster.
     The copies with one pixel flipped go through the model in batches together with the
     unflipped image, so every number comes from the same computation."""
     if not torch.is_tensor(x):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    H, W = model.image_size
+    if x.dim() < 2 or x.numel() != x.shape[-2] * x.shape[-1]:
+        raise ValueError(f"x must hold one image, (H, W) or (1, 1, H, W), got shape "
+                         f"{tuple(x.shape)}")
+    H, W = x.shape[-2:]
     n = H * W
-    if x.numel() != n:
-        raise ValueError(f"x must hold one {H}×{W} image, got shape {tuple(x.shape)}")
     chunk = _check_int(chunk, "chunk")
     base = x.reshape(1, n).float()
     flipped = base.repeat(n, 1)

@@ -128,5 +128,7 @@ def test_full_causality_check_catches_a_row_leak():
     assert {1, 2} <= {p - o for o, p in bad} and all(o // 7 == p // 7 for o, p in bad)
     with pytest.raises(TypeError, match="TwoStackPixelCNN"):
         inject_row_leak(PixelCNN(4, 2, image_size=(6, 7)))
-    with pytest.raises(ValueError, match="x must hold"):
-        flip_changes(model, torch.zeros(1, 1, 5, 5))
+    with pytest.raises(ValueError, match="x must hold one image"):
+        flip_changes(model, torch.zeros(2, 1, 5, 5))
+    # A crop: the same convolutional weights on a smaller image, n = 4·5.
+    assert flip_changes(model, x[..., :4, :5]).shape == (20, 20)
