@@ -193,11 +193,12 @@ def mu_law_decode(q, mu=255):
     return (torch.sign(y) * ((1 + mu) ** y.abs() - 1) / mu).float()
 
 
-MU_X = torch.tensor([-1.0, -0.5, -0.1, -0.01, 0.0, 0.003, 0.02, 0.2, 0.7, 1.0])
+_MU_X = [-1.0, -0.5, -0.1, -0.01, 0.0, 0.003, 0.02, 0.2, 0.7, 1.0]
+MU_X = torch.tensor(_MU_X)
 MU_Q = torch.tensor([0, 1, 17, 64, 100, 127, 128, 129, 160, 200, 254, 255])
 
 ENCODE_CASES = [
-    Case((MU_X,), label=f"x = {MU_X.tolist()}"),
+    Case((MU_X,), label=f"x = {_MU_X}"),
     Case((torch.linspace(-1, 1, 201),), label="x = 201 points from −1 to 1"),
     Case((torch.tensor([-0.8, -0.05, 0.0, 0.05, 0.8]),), {"mu": 15},
          label="x = [−0.8, −0.05, 0, 0.05, 0.8] with μ = 15"),

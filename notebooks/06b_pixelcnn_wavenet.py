@@ -81,9 +81,9 @@ runtime.prefer_one_thread()  # small models: one CPU thread is fastest, see its 
 # > *first* argument $\mathbf{A}$ is the one that slides over the second, $\mathbf{B}$:
 # > $(\mathbf{A} \star \mathbf{B})[i,j] = \sum_{m,n} \mathbf{A}[m,n]\,\mathbf{B}[i+m,j+n]$ (correlation),
 # > $(\mathbf{A} * \mathbf{B})[i,j] = \sum_{m,n} \mathbf{A}[m,n]\,\mathbf{B}[i-m,j-n]$ (convolution).
-# > `F.conv2d(input, weight)` and `F.conv1d` compute $\star$ with the weight sliding. The notes
-# > write $*$ for these layers; with $\star$ the mask reads as it is drawn: $M_{ab}$ multiplies
-# > the input pixel $a - r$ rows and $b - r$ columns away from the output pixel.
+# > `F.conv2d(input, weight)` and `F.conv1d` compute $\star$ with the weight sliding. With
+# > $\star$ the mask reads as it is drawn: $M_{ab}$ multiplies the input pixel $a - r$ rows
+# > and $b - r$ columns away from the output pixel (a $*$ would turn it by 180°).
 #
 # The first layer (type **A**) must not see the pixel it predicts; later layers (type **B**)
 # may keep the centre, because their centre is a feature that already excludes that pixel.
@@ -166,9 +166,9 @@ def blind_spot(L):
 ch6b.check_blind_spot(blind_spot)
 
 # %% [markdown]
-# The rule: b − a columns to the right of what a rows of climbing allow, i.e. the offsets
-# with $1 \le a < b \le L$, $L(L-1)/2$ pixels. The pixel diagonally up-right,
-# (i − 1, j + 1), *is* seen: it is one tap of the first layer.
+# The rule: climbing a rows buys at most a steps to the right, so within the reach of L
+# layers the pixels (i − a, j + b) with $1 \le a < b \le L$ are missed, $L(L-1)/2$ of them.
+# The pixel diagonally up-right, (i − 1, j + 1), *is* seen: it is one tap of the first layer.
 #
 # We use small untrained nets with positive weights (`pixelcnn.footprint_net`), so that
 # gradients cannot cancel by accident and a zero means "no path".
