@@ -381,7 +381,7 @@ changes = pixelcnn.flip_changes(model, x0)                       # [o, p]: |Δ l
 at_or_after = torch.ones(n, n, dtype=torch.bool).triu()          # p ≥ o: must not matter
 # A tolerance of 1e-4: GPU convolution algorithms may round where a masked tap is zero.
 bad = pixelcnn.causality_violations(model, x0, atol=1e-4)
-print(f"trained model, all {n} pixels of a {h} × {w} image flipped: {len(bad)} conditionals "
+print(f"trained model, all {n} pixels of the {h} × {w} image flipped: {len(bad)} conditionals "
       f"move on a pixel at or after their own (largest change "
       f"{changes[at_or_after].max():.1e}); earlier pixels move them by up to "
       f"{changes[~at_or_after].max():.2f}")
