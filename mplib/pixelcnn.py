@@ -11,6 +11,9 @@
 * :class:`TwoStackPixelCNN`: a vertical stack (all rows above) and a horizontal stack (the
   row so far), with gated activations tanh(·)⊙σ(·), as in the gated PixelCNN; no blind spot.
 * :func:`footprint`: which input pixels one output pixel depends on, found by autograd.
+* :func:`flip_changes` / :func:`causality_violations`: the causality check of a trained model,
+  every pixel flipped in turn (all H·W of them, one batched pass); :func:`inject_row_leak`
+  breaks a two-stack model on purpose, so that the check can be seen to fire.
 
 Both models are density models of binary images with the interface of
 :mod:`mplib.autoregressive`: ``forward`` -> logits, ``log_prob`` (nats), ``sample``.
@@ -183,8 +186,10 @@ class PixelCNN(_BinaryImageModel):
 class GatedLayer(nn.Module):
     """One layer of the two stacks, with gated activations and a vertical-to-horizontal link:
 
-        v' = tanh(W_{v,f} * v) ⊙ σ(W_{v,g} * v)
-        h' = h + W_1×1 [tanh(W_{h,f} * h + U_f v_feat) ⊙ σ(W_{h,g} * h + U_g v_feat)].
+        v' = tanh(W_{v,f} ⋆ v) ⊙ σ(W_{v,g} ⋆ v)
+        h' = h + W_1×1 [tanh(W_{h,f} ⋆ h + U_f v_feat) ⊙ σ(W_{h,g} ⋆ h + U_g v_feat)]
+
+    (⋆: the correlation that ``conv2d`` computes, the kernel sliding over its input.)
     """
 
     def __init__(self, channels, kernel_size=3):
@@ -282,3 +287,49 @@ def ideal_region(size, pixel, layers: int, kernel_size: int = 3) -> np.ndarray:
     near = (np.abs(cols - j) <= reach) & (rows >= i - reach)
     before = (rows < i) | ((rows == i) & (cols < j))
     return near & before
+
+
+@torch.no_grad()
+def flip_changes(model: nn.Module, x: torch.Tensor, chunk: int = 128) -> torch.Tensor:
+    """|Δ logit| matrix (n, n), n = H·W in raster order: entry [o, p] is how much the logit of
+    pixel o moves when binary pixel p of ``x`` is flipped (1 − x_p), all else kept.
+
+    ``x`` is one image, (H, W), (1, H, W) or (1, 1, H, W). The networks here are convolutional,
+    so H × W need not be the model's ``image_size``: a crop checks the same weights faster.
+    The copies with one pixel flipped go through the model in batches together with the
+    unflipped image, so every number comes from the same computation."""
+    if not torch.is_tensor(x):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() < 2 or x.numel() != x.shape[-2] * x.shape[-1]:
+        raise ValueError(f"x must hold one image, (H, W) or (1, 1, H, W), got shape "
+                         f"{tuple(x.shape)}")
+    H, W = x.shape[-2:]
+    n = H * W
+    chunk = _check_int(chunk, "chunk")
+    base = x.reshape(1, n).float()
+    flipped = base.repeat(n, 1)
+    flipped[torch.arange(n), torch.arange(n)] = 1 - flipped[torch.arange(n), torch.arange(n)]
+    changes = torch.empty(n, n)
+    for start in range(0, n, chunk):
+        batch = torch.cat([base, flipped[start:start + chunk]]).reshape(-1, 1, H, W)
+        logits = model(batch.to(next(model.parameters()).device)).reshape(-1, n).cpu()
+        changes[:, start:start + chunk] = (logits[1:] - logits[:1]).abs().T
+    return changes
+
+
+def causality_violations(model: nn.Module, x: torch.Tensor, atol: float = 1e-6) -> list:
+    """The pairs (o, p), o ≤ p in raster order, where flipping pixel p moves the logit of
+    pixel o by more than ``atol``: an autoregressive model has none."""
+    changes = flip_changes(model, x)
+    forbidden = torch.ones_like(changes, dtype=torch.bool).tril(-1).logical_not()  # o ≤ p
+    return [tuple(int(v) for v in pair) for pair in ((changes > atol) & forbidden).nonzero()]
+
+
+def inject_row_leak(model: "TwoStackPixelCNN") -> "TwoStackPixelCNN":
+    """Break ``model`` in place: its first vertical layer also sees the current row to the
+    right of the centre, pixels that come later in raster order."""
+    if not isinstance(model, TwoStackPixelCNN):
+        raise TypeError(f"model must be a TwoStackPixelCNN, got {type(model).__name__}")
+    r = model.v_in.mask.shape[-1] // 2
+    model.v_in.mask[:, :, r, r + 1:] = 1
+    return model

@@ -9,7 +9,11 @@
 * :func:`dilation_path`: the units of Figure 18 that one output depends on, layer by layer.
 * :class:`WaveNet`: embedding, gated residual dilated layers, skip connections, 256 logits
   per step; output t predicts x_{t+1} from x_{≤t}; :meth:`WaveNet.sample` generates.
-* :func:`synthetic_waveform`: seeded tones with harmonics (the data of the notebook).
+* :func:`synthetic_waveform`: seeded tones with harmonics (the data of the notebook), and
+  :func:`noise_floor`, the cross-entropy that the noise in those tones leaves to any model.
+* :func:`output_changes` / :func:`causality_violations`: the causality check of a trained
+  WaveNet, every input step changed in turn; :func:`inject_future_leak` breaks a model on
+  purpose, so that the check can be seen to fire.
 """
 
 from __future__ import annotations
@@ -53,7 +57,10 @@ def mu_law_decode(q, mu: int = 255) -> torch.Tensor:
 class CausalConv1d(nn.Conv1d):
     """Conv1d with ``(kernel_size − 1) · dilation`` zeros padded on the left only:
 
-        y_t = b + Σ_{m=0}^{k−1} W_m x_{t − m·d}.
+        y_t = b + Σ_{m=0}^{k−1} W_m x_{t − m·d},  W_m = ``weight[..., k − 1 − m]``.
+
+    ``conv1d`` correlates (its kernel slides over x, ⋆), so its last tap multiplies x_t: the
+    stored ``weight`` is W read backwards, the kernel of the convolution * in the formula.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 2,
@@ -218,3 +225,64 @@ def synthetic_waveform(n: int, length: int, *, periods=(16, 24, 32), noise: floa
     x = amp * (0.7 * torch.sin(w) + 0.3 * torch.sin(2 * w + 0.5))
     x = x + noise * torch.randn(n, length, generator=g)
     return x.clamp(-1, 1)
+
+
+def _edges(mu: int) -> torch.Tensor:
+    """The μ + 2 amplitudes where :func:`mu_law_encode` changes class (±inf at the ends)."""
+    F_edge = 2 * (torch.arange(mu + 2, dtype=torch.float64) - 0.5) / mu - 1
+    x = torch.sign(F_edge) * ((1 + mu) ** F_edge.abs() - 1) / mu
+    x[0], x[-1] = -math.inf, math.inf
+    return x
+
+
+def noise_floor(clean, noise: float, mu: int = 255) -> float:
+    """Mean entropy (nats) of the class of clean + N(0, noise²): the class that the noise
+    makes random even for a model that knows the clean waveform exactly.
+
+    Any model that predicts the class from the past has a cross-entropy at least this large,
+    because the noise at step t is independent of everything before it."""
+    mu = _check_mu(mu)
+    if not noise > 0:
+        raise ValueError(f"noise must be > 0, got {noise!r}")
+    c = torch.as_tensor(clean, dtype=torch.float64).reshape(-1, 1)
+    cdf = torch.special.ndtr((_edges(mu)[None, :] - c) / noise)
+    p = (cdf[:, 1:] - cdf[:, :-1]).clamp_min(0)
+    return float(-(p * p.clamp_min(1e-300).log()).sum(1).mean())
+
+
+@torch.no_grad()
+def output_changes(net: "WaveNet", x: torch.Tensor, shift: int = 128) -> torch.Tensor:
+    """|Δ logits| matrix (T, T): entry [t, s] is the largest change of the logits at step t
+    when input class x_s alone is moved by ``shift`` (mod the number of classes).
+
+    The T changed copies and the unchanged sequence run as one batch."""
+    if not torch.is_tensor(x) or x.dim() != 1 or x.dtype not in (torch.int64, torch.int32):
+        raise TypeError("x must be a 1-D integer tensor of classes")
+    T = x.numel()
+    copies = x.repeat(T + 1, 1)
+    steps = torch.arange(T)
+    copies[1 + steps, steps] = (copies[1 + steps, steps] + shift) % net.classes
+    logits = net(copies.to(next(net.parameters()).device)).cpu()        # (T + 1, classes, T)
+    return (logits[1:] - logits[:1]).abs().amax(1).T                   # [t, s]
+
+
+def causality_violations(net: "WaveNet", x: torch.Tensor, atol: float = 1e-6) -> list:
+    """The pairs (t, s) with s > t where changing x_s moves the logits at step t (which
+    predict x_{t+1} from x_{≤t}) by more than ``atol``: a causal net has none."""
+    changes = output_changes(net, x)
+    future = torch.ones_like(changes, dtype=torch.bool).triu(1)
+    return [tuple(int(v) for v in pair) for pair in ((changes > atol) & future).nonzero()]
+
+
+def inject_future_leak(net: "WaveNet") -> "WaveNet":
+    """Break ``net`` in place: its first layer pads one step on the right instead of the left,
+    so that output t reads x_{t+1}, the very sample it is meant to predict."""
+    if not isinstance(net, WaveNet):
+        raise TypeError(f"net must be a WaveNet, got {type(net).__name__}")
+    conv = net.layers[0].conv
+
+    def leaky_forward(x):
+        return nn.Conv1d.forward(conv, F.pad(x, (conv.left - 1, 1)))
+
+    conv.forward = leaky_forward
+    return net

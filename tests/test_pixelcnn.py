@@ -110,3 +110,25 @@ def test_blind_spot_widget_changes_with_first_slider():
     assert (w.im.get_array() == 2).sum() == 6
     w.controls["kind"].value = "two-stack"
     assert (w.im.get_array() == 2).sum() == 0
+
+
+def test_full_causality_check_catches_a_row_leak():
+    from mplib.pixelcnn import causality_violations, flip_changes, inject_row_leak
+    torch.manual_seed(0)
+    for model in (PixelCNN(8, 3, kernel_size=5, image_size=(6, 7)),
+                  TwoStackPixelCNN(8, 3, kernel_size=5, image_size=(6, 7))):
+        x = torch.bernoulli(torch.full((1, 1, 6, 7), 0.5))
+        assert not causality_violations(model, x)
+        changes = flip_changes(model, x)
+        assert changes.shape == (42, 42) and (changes.tril(-1) > 1e-6).any()  # it sees the past
+    inject_row_leak(model)
+    bad = causality_violations(model, x)
+    # The leak: pixel (i, j) reads (i, j + 1) and (i, j + 2) in the first layer, and the later
+    # vertical layers spread it along the row (to x_ij itself too); no other row is touched.
+    assert {1, 2} <= {p - o for o, p in bad} and all(o // 7 == p // 7 for o, p in bad)
+    with pytest.raises(TypeError, match="TwoStackPixelCNN"):
+        inject_row_leak(PixelCNN(4, 2, image_size=(6, 7)))
+    with pytest.raises(ValueError, match="x must hold one image"):
+        flip_changes(model, torch.zeros(2, 1, 5, 5))
+    # A crop: the same convolutional weights on a smaller image, n = 4·5.
+    assert flip_changes(model, x[..., :4, :5]).shape == (20, 20)

@@ -104,3 +104,47 @@ def test_full_mode_size_constructs():
     net = WaveNet(channels=64, layers=6)  # the notebook's full mode
     assert net.receptive_field == 64
     assert net(torch.randint(0, 256, (2, 192))).shape == (2, 256, 192)
+
+
+def test_dilation_widget_title_counts_in_the_singular():
+    w = DilationWidget()
+    w.controls["output"].value = 0      # output 0 sees the first input only
+    assert "sees 1 input (" in w.ax.get_title()
+    w.controls["output"].value = 31
+    assert "sees 8 inputs (" in w.ax.get_title()
+
+
+def test_causality_check_passes_a_wavenet_and_fires_on_a_leak():
+    from mplib.wavenet import causality_violations, inject_future_leak, output_changes
+    torch.manual_seed(0)
+    net = WaveNet(channels=8, layers=4)          # receptive field 16
+    x = torch.randint(0, 256, (40,))
+    changes = output_changes(net, x)
+    assert not causality_violations(net, x)
+    t, s = np.nonzero(changes.numpy() > 1e-6)
+    assert (t - s).min() == 0 and (t - s).max() == 15     # exactly the 16 steps x_{t−15..t}
+    inject_future_leak(net)
+    bad = causality_violations(net, x)
+    assert bad and all(s == t + 1 for t, s in bad)        # output t now reads x_{t+1}
+    with pytest.raises(TypeError, match="1-D integer"):
+        output_changes(net, x.float())
+
+
+def test_noise_floor():
+    from mplib.wavenet import noise_floor
+    # Far below one class width the class is certain at a class centre, and a fair coin at
+    # x = 0, which is the edge between classes 127 and 128 (μ = 255 is odd).
+    centre = mu_law_decode(torch.tensor([128, 200]))
+    assert noise_floor(centre, 1e-6) == pytest.approx(0.0, abs=1e-9)
+    assert noise_floor(torch.zeros(10), 1e-6) == pytest.approx(math.log(2), abs=1e-6)
+    # More noise, more entropy.
+    assert noise_floor(centre, 0.001) < noise_floor(centre, 0.01) < noise_floor(centre, 0.1)
+    # Monte Carlo agrees on the notebook's tones.
+    clean = synthetic_waveform(4, 64, noise=0.0, seed=3)
+    g = torch.Generator().manual_seed(0)
+    q = mu_law_encode((clean + 0.01 * torch.randn(2000, *clean.shape, generator=g)).clamp(-1, 1))
+    p = torch.stack([torch.bincount(col, minlength=256) for col in q.reshape(2000, -1).T]) / 2000
+    mc = float(-(p * p.clamp_min(1e-12).log()).sum(1).mean())
+    assert noise_floor(clean, 0.01) == pytest.approx(mc, abs=0.02)
+    with pytest.raises(ValueError, match="noise"):
+        noise_floor(clean, 0.0)

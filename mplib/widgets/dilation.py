@@ -65,6 +65,7 @@ class DilationWidget(FigureWidget):
         names = ["input"] + [f"layer {l + 1}, d={d[l]}" for l in range(layers)]
         self.ax.set_yticks(range(layers + 1), names)
         self.ax.set_ylim(-0.5, layers + 0.5)
+        seen = int(active[0].sum())
         self.ax.set_title(f"{schedule} dilations {d}: output {output} sees "
-                          f"{int(active[0].sum())} inputs (receptive field "
+                          f"{seen} input{'' if seen == 1 else 's'} (receptive field "
                           f"{1 + sum(d)})")
