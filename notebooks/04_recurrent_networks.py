@@ -211,7 +211,8 @@ print("BPTT by hand equals autograd for W_h, W_x and W_y")
 # left to $i = t$ on the right) is the *transpose* of the usual Jacobian, whose entry $(j, l)$
 # is $\partial h^{(t)}_j/\partial h^{(k)}_l$: in the notes' product the rows belong to
 # $\boldsymbol h^{(k)}$ and the columns to $\boldsymbol h^{(t)}$. A matrix and its transpose have the same
-# norm, so nothing below depends on which of the two we use. We build the product factor by factor and compare
+# norm, so nothing below depends on which of the two we use. We build the product factor by
+# factor and compare
 # with `torch.autograd.functional.jacobian` of the map $\boldsymbol h^{(k)} \mapsto \boldsymbol h^{(t)}$.
 
 # %%
@@ -317,7 +318,7 @@ ch4.check_counterexample(counterexample_W_h)
 # One such matrix in a run with (small) inputs: $0.45$ on the diagonal and $1$ just above it,
 # $8 \times 8$. Its eigenvalues are all $0.45$: below the printed $\tfrac12$, and below
 # $1/\gamma = 1$ of the corrected condition stated with eigenvalues. Its largest singular value
-# is about $1.45$, and with small inputs ($\tanh' \approx 1$) the gradient norm grows for a
+# is above 1 (printed below), and with small inputs ($\tanh' \approx 1$) the gradient norm grows for a
 # few steps before the eigenvalues win.
 
 # %%
@@ -558,7 +559,8 @@ VanishingGradientWidget()
 # ## 4.3 Gradient clipping
 #
 # LSTMs with forget gates near 1 keep gradients from vanishing, but nothing stops them (or
-# an Elman RNN) from exploding: one huge gradient step can throw the weights far away, after which the loss
+# an Elman RNN) from exploding: one huge gradient step can throw the weights far away, after
+# which the loss
 # becomes huge or NaN. Clipping caps the length of the step, keeping its direction:
 #
 # $$\theta \leftarrow \begin{cases}\theta - \gamma\, \boldsymbol g & \|\boldsymbol g\| \le T,\\
@@ -864,9 +866,9 @@ print(f"input gate, mean over all units: {float(gates['i'][marks].mean()):.2f} a
 # %% [markdown]
 # The printed numbers say what the network remembers, and where. Hardly any unit keeps $f$
 # above 0.9 at *every* step (the count above), but the unit with the highest mean forget gate
-# behaves like a memory register: its cell state steps up at the first marker, stays nearly constant until the
-# second, steps again there, and its last value tracks the target across test sequences
-# (the correlation above). The input gate, averaged over all units, is only slightly more
+# behaves like a memory register: its cell state steps at the first marker, stays nearly
+# constant until the second, steps again there, and its last value follows the target across
+# test sequences (a correlation near +1 or −1 above: the sign of a unit is arbitrary). The input gate, averaged over all units, is only slightly more
 # open at the markers than elsewhere: the writing is done by a few units, and it shows in
 # $\boldsymbol c$, not in the average of $\boldsymbol i$.
 
