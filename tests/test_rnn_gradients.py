@@ -119,6 +119,20 @@ def test_widget_first_control_is_a_slider_and_changes_the_picture():
     assert w.last["slope"] == pytest.approx(np.log(0.25 * 2.0))
 
 
+def test_widget_limits_fit_the_curves_shown():
+    w = VanishingGradientWidget(hidden=8, T_max=100)
+    assert w.controls["b_f"].value == 0.0  # the notes' LSTM has no bias
+    w.controls["scale"].value = 3.0
+    w.controls["T"].value = 100
+    bound_end = w.last["bound"][-1]
+    assert w.ax.get_ylim()[1] >= bound_end  # both: the bound is shown and fits
+    w.controls["show"].value = "LSTM"
+    lo, hi = w.ax.get_ylim()
+    lstm = w.last["lstm"][np.isfinite(w.last["lstm"])]
+    assert hi < bound_end and lo <= lstm.min() and hi >= max(lstm.max(), 1.0)
+    assert "(h, c)" in w.lstm_line.get_label() and "b_f = 0" in w.ax.get_title()
+
+
 def test_widget_shows_errors_in_place():
     def broken(*args):
         raise ValueError("scale is out of range")

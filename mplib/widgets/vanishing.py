@@ -1,8 +1,10 @@
 """Widget: vanishing and exploding gradients in an Elman RNN and an LSTM (§4.1, §4.2).
 
 Controls: the largest singular value of W_h (first, a slider), the Elman activation, the
-sequence length T, which cell to show, and the LSTM's forget-gate bias. View: the log of
-‖∂h^(T)/∂h^(k)‖ against T - k, with the Elman bound (T - k) · ln(γ σ_max) as a dashed line.
+sequence length T, which cell to show, and the LSTM's forget-gate bias b_f (default 0, the
+notes' LSTM, which has no bias). View: against T - k, ln ‖∂h^(T)/∂h^(k)‖ for the Elman cell
+with its bound (T - k) · ln(γ σ_max) as a dashed line, and ln ‖∂h^(T)/∂(h, c)^(k)‖ for the
+LSTM, whose state is the pair (h, c). The y-limits fit the curves shown, nothing hidden.
 The weights are fixed and seeded; only their scale changes. Compute: mplib.rnn_gradients.
 """
 
@@ -37,18 +39,20 @@ class VanishingGradientWidget(FigureWidget):
                                    style={"description_width": "initial"}),
             "show": widgets.ToggleButtons(options=list(SHOW), value="both",
                                           style={"button_width": "72px"}),
-            "b_f": widgets.FloatSlider(value=3.0, min=-2.0, max=6.0, step=0.5,
+            "b_f": widgets.FloatSlider(value=0.0, min=-2.0, max=6.0, step=0.5,
                                        description="LSTM b_f", continuous_update=False),
         }, figsize=(7.5, 3.4))
 
     def build(self, fig):
         ax = self.ax = fig.add_subplot()
-        (self.elman_line,) = ax.plot([], [], color=COLORS[0], lw=2, label="Elman")
-        (self.lstm_line,) = ax.plot([], [], color=COLORS[2], lw=2, label="LSTM, ‖∂h(T)/∂(h, c)(k)‖")
+        (self.elman_line,) = ax.plot([], [], color=COLORS[0], lw=2,
+                                     label="Elman, ln ‖∂h(T)/∂h(k)‖")
+        (self.lstm_line,) = ax.plot([], [], color=COLORS[2], lw=2,
+                                    label="LSTM, ln ‖∂h(T)/∂(h, c)(k)‖")
         (self.bound_line,) = ax.plot([], [], color=COLORS[1], ls="--", lw=1.5,
                                      label="Elman bound")
         ax.axhline(0.0, color="gray", lw=0.8)
-        ax.set(xlabel="T − k (steps back in time)", ylabel="ln ‖∂h(T)/∂h(k)‖")
+        ax.set(xlabel="T − k (steps back in time)", ylabel="ln of the gradient norm")
         ax.legend(loc="lower left", fontsize=9)
         self.legend_loc = "lower left"
         ax.set_title("placeholder")  # so that tight_layout leaves room for the title
@@ -76,8 +80,9 @@ class VanishingGradientWidget(FigureWidget):
             self.ax.legend(loc=loc, fontsize=9)
             self.legend_loc = loc
         self.ax.legend_.get_texts()[2].set_text(label)  # in place: redrawn with the curves
-        shown = [c["bound"]] + [c[k] for k, on in (("elman", show != "LSTM"),
-                                                   ("lstm", show != "Elman")) if on]
+        # only what is visible sets the limits: the hidden Elman bound must not squash the LSTM
+        shown = [c[k] for k, on in (("bound", show != "LSTM"), ("elman", show != "LSTM"),
+                                    ("lstm", show != "Elman")) if on]
         values = np.concatenate(shown)
         values = values[np.isfinite(values)]
         lo, hi = min(values.min(), -1.0), max(values.max(), 1.0)
@@ -85,4 +90,5 @@ class VanishingGradientWidget(FigureWidget):
         self.ax.set_xlim(0, T)
         self.ax.set_ylim(*round_limits(lo - pad, hi + pad))
         self.ax.set_title(f"{activation} Elman (γ = {rnn_gradients.gamma(activation):g}) and "
-                          f"LSTM, hidden {self.weights.hidden}, σ_max(W_h) = {scale:.2f}")
+                          f"LSTM (b_f = {b_f:g}), hidden {self.weights.hidden}, "
+                          f"σ_max(W_h) = {scale:.2f}", fontsize=10)
