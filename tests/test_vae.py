@@ -127,3 +127,13 @@ def test_vae_nll_row_scores_the_quick_recipe():
         vae.vae_nll_row(d.X_train, X_test)
     with pytest.raises(ValueError, match="X_test must be a non-empty"):
         vae.vae_nll_row(X_train, X_test.flatten(1))
+
+
+def test_draw_autoencoder_has_both_networks_and_the_three_spaces():
+    import matplotlib
+    matplotlib.use("Agg")
+    fig = vae.draw_autoencoder()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for word in ("encoder", "decoder", "$x$", "$z$", "$\\hat x$", "latent"):
+        assert word in texts, word
+    assert len(fig.axes[0].patches) == 2
