@@ -552,21 +552,24 @@ def log_px_importance(model, x, K, generator=None):
 # **Check by quadrature.** With a 2-D latent, $p(x) = \int p_\psi(x\mid z)\,p(z)\,dz$ is a 2-D
 # integral that a grid computes to any accuracy: per image, a 101 × 101 grid centred on $\mu$,
 # 7 posterior standard deviations wide each way (a grid twice as fine and 1.5 times as wide
-# must give the same number). On a small VAE with $d = 2$ trained on the same digits, we compare
+# must give the same number). On a small VAE with $d = 2$ trained on the 8×8 digits (in both
+# modes), we compare
 #
-# * the quadrature $\log p(x)$ with importance sampling ($K = 200$): they must agree to a few
-#   hundredths of a nat, where forgetting the $-\log K$ would add $\log 200 = 5.3$ nats;
+# * the quadrature $\log p(x)$ with importance sampling ($K = 200$): they must agree to within
+#   0.1 nats (less than a third of the ELBO's gap, measured below), where forgetting the
+#   $-\log K$ would add $\log 200 = 5.3$ nats;
 # * $\log p(x)$ with $\mathrm{ELBO} + D_{\mathrm{KL}}(q_\phi(z\mid x)\,\|\,p(z\mid x))$, the
 #   derivation's last identity: the ELBO by Monte Carlo (4 000 samples of $z$), the KL to the
 #   true posterior $p(z\mid x) = p_\psi(x\mid z)p(z)/p(x)$ on the grid.
 
 # %%
+digits_b = data.load("digits")               # small in both modes: the grid runs on the CPU
+D_train, D_test = data.binarize(digits_b.X_train), data.binarize(digits_b.X_test)
 runtime.seed(0)
-vae_q = vae.VAE(shape=B_train.shape[1:], latent=2, hidden=(128,))
-history_q = train.fit(vae_q, (B_train.cpu(), B_train.cpu()), negative_elbo, epochs=runtime.budget(quick=20, full=20),
-                      lr=3e-3, device="cpu")
+vae_q = vae.VAE(shape=D_train.shape[1:], latent=2, hidden=(128,))
+history_q = train.fit(vae_q, (D_train, D_train), negative_elbo, epochs=20, lr=3e-3, device="cpu")
 vae_q.eval()
-x_q = B_test[:30].cpu()
+x_q = D_test[:30]
 
 
 @torch.no_grad()
@@ -606,8 +609,8 @@ gap_grid = (lp_quad - lp_fine).abs().max().item()
 gap_is = (lp_is.double() - lp_quad).mean().abs().item()
 gap_id = (elbo_q.double() + kl_post - lp_quad).mean().abs().item()
 runtime.target(f"the grid has converged: max |101² − 201²| = {gap_grid:.1e} < 1e-3 nats", gap_grid < 1e-3)
-runtime.target(f"importance sampling agrees with quadrature: |mean difference| {gap_is:.4f} < 0.05 nats "
-               f"(no −log K would give {math.log(200):.2f})", gap_is < 0.05)
+runtime.target(f"importance sampling agrees with quadrature: |mean difference| {gap_is:.4f} < 0.1 nats "
+               f"(no −log K would give {math.log(200):.2f})", gap_is < 0.1)
 runtime.target(f"log p(x) = ELBO + KL(q ‖ p(z|x)): |mean difference| {gap_id:.4f} < 0.03 nats", gap_id < 0.03)
 runtime.target(f"the ELBO is a strict bound here: KL(q ‖ p(z|x)) = {kl_post.mean():.3f} > 0.01 nats",
                kl_post.mean() > 0.01)
@@ -655,8 +658,6 @@ runtime.target(f"the VAE's −log p(x) {-log_px.mean():.2f} < the independent mo
 # ELBO and with the reconstruction term alone, and look at the encoder's $\sigma$ and $\mu$:
 
 # %%
-digits_b = data.load("digits")
-D_train, D_test = data.binarize(digits_b.X_train), data.binarize(digits_b.X_test)
 posterior = {}
 for name, loss in [("with KL (the ELBO)", negative_elbo),
                    ("reconstruction only", lambda out, x: -bernoulli_log_likelihood(out[0], x).mean())]:
