@@ -622,11 +622,14 @@ runtime.target(f"the ELBO is a strict bound here: KL(q ‖ p(z|x)) = {kl_post.me
 # %%
 model.eval()                     # the estimates run where the model trained (a GPU in full mode)
 K = runtime.budget(quick=200, full=1000)
-g = torch.Generator().manual_seed(0)
-recon, kl_test = elbo_terms(model, B_test.to(next(model.parameters()).device), samples=10, generator=g)
+g_elbo, g_is = torch.Generator().manual_seed(1), torch.Generator().manual_seed(0)
+parts = []
+for i in range(0, 100 * runtime.capped(math.ceil(len(B_test) / 100)), 100):   # batches of 100
+    xb = B_test[i:i + 100].to(next(model.parameters()).device)
+    parts.append([t.cpu() for t in (*elbo_terms(model, xb, samples=10, generator=g_elbo),
+                                    log_px_importance(model, xb, K, generator=g_is))])
+recon, kl_test, log_px = (torch.cat(t) for t in zip(*parts))
 elbo_test = (recon - kl_test).mean().item()
-log_px = torch.cat([log_px_importance(model, B_test[i:i + 100].to(next(model.parameters()).device), K, generator=g)
-                    for i in range(0, 100 * runtime.capped(math.ceil(len(B_test) / 100)), 100)]).cpu()
 log_px_mplib = vae.importance_log_likelihood(model, B_test, K=K, generator=torch.Generator().manual_seed(0))
 n_pix = B_test[0].numel()
 print(f"held-out {vae_data.name} ({len(B_test)} binarised images, {n_pix} pixels):")
