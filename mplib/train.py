@@ -217,9 +217,57 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
     return history
 
 
+class _DisplayBar:
+    """A text progress bar that redraws one display in place (in a Jupyter kernel).
+
+    tqdm's notebook bar is a widget: a notebook saved after a run keeps only the widget's text
+    fallback from when it was first shown ("0%| 0/20"), so on GitHub every training looked as
+    if it never ran. This bar is plain text sent with a display id and updated in place, so the
+    saved output is the last state: the finished bar with the final losses.
+    """
+
+    def __init__(self, total, desc, unit):
+        from IPython.display import display
+        self.total, self.desc, self.unit, self.n, self.postfix = total, desc, unit, 0, ""
+        self.start = time.perf_counter()
+        self.handle = display(self._text(), display_id=True)
+
+    def _text(self):
+        from tqdm import tqdm
+        return tqdm.format_meter(self.n, self.total, time.perf_counter() - self.start,
+                                 ncols=100, prefix=self.desc, unit=self.unit,
+                                 postfix=self.postfix or None)
+
+    def _show(self):
+        from IPython.display import Pretty
+        self.handle.update(Pretty(self._text()))
+
+    def set_postfix(self, values):
+        self.postfix = ", ".join(f"{k}={v}" for k, v in values.items())
+
+    def update(self, n=1):
+        self.n += n
+        self._show()
+
+    def close(self):
+        self._show()
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
 def _progress(total, enabled):
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    desc = f"training on {runtime.device().type}"
+    if _in_kernel():
+        return _DisplayBar(total, desc, "epoch")
+    from tqdm import tqdm
 
-    return tqdm(total=total, desc=f"training on {runtime.device().type}", unit="epoch")
+    return tqdm(total=total, desc=desc, unit="epoch")

@@ -84,3 +84,28 @@ def test_evaluate_accuracy():
     X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
     y = torch.tensor([0, 1, 1])
     assert train.evaluate(model, (X, y))["accuracy"] == pytest.approx(2 / 3)
+
+
+def test_progress_bar_in_a_kernel_saves_its_final_state(monkeypatch):
+    # In a Jupyter kernel the bar is one display updated in place: what a saved notebook keeps
+    # is its last update, the finished bar, not the "0/N" of a widget's text fallback.
+    import sys
+    import types
+
+    from mplib import train as train_module
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj.data if hasattr(obj, "data") else str(obj))
+
+    display_module = types.SimpleNamespace(
+        display=lambda obj, display_id=None: (shown.append(obj), Handle())[1],
+        Pretty=lambda text: types.SimpleNamespace(data=text))
+    monkeypatch.setitem(sys.modules, "IPython.display", display_module)
+    monkeypatch.setattr(train_module, "_in_kernel", lambda: True)
+    digits = data.load("digits")
+    train.fit(_linear(), digits, epochs=3, lr=0.05)
+    assert shown[0].startswith("training on") and "0/3" in shown[0]
+    assert "3/3" in shown[-1] and "100%" in shown[-1] and "train_loss=" in shown[-1]

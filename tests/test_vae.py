@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from mplib import train
+from mplib import train, vae
 from mplib.vae import (VAE, elbo, evaluate_elbo, gaussian_kl, importance_log_likelihood,
                        log_normal, reparameterize, vae_loss)
 
@@ -112,3 +112,28 @@ def test_training_noise_is_drawn_on_the_device_of_its_input():
     mu = _torch.zeros(4, 3, device="meta")
     z = _vae.reparameterize(mu, _torch.zeros(4, 3, device="meta"))
     assert z.device.type == "meta" and z.shape == (4, 3)
+
+
+def test_vae_nll_row_scores_the_quick_recipe():
+    from mplib import data
+    d = data.load("digits")
+    X_train, X_test = data.binarize(d.X_train), data.binarize(d.X_test)
+    row = vae.vae_nll_row(X_train, X_test, seed=0, K=50, epochs=5)
+    assert set(row) == {"nats", "bits_per_dim", "elbo_nats", "K"} and row["K"] == 50
+    assert row["bits_per_dim"] == pytest.approx(row["nats"] / (64 * math.log(2)))
+    # Importance sampling tightens the bound, and both beat a coin per pixel (64 ln 2 nats).
+    assert row["nats"] < row["elbo_nats"] < 64 * math.log(2)
+    with pytest.raises(ValueError, match="X_train must be binary"):
+        vae.vae_nll_row(d.X_train, X_test)
+    with pytest.raises(ValueError, match="X_test must be a non-empty"):
+        vae.vae_nll_row(X_train, X_test.flatten(1))
+
+
+def test_draw_autoencoder_has_both_networks_and_the_three_spaces():
+    import matplotlib
+    matplotlib.use("Agg")
+    fig = vae.draw_autoencoder()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for word in ("encoder", "decoder", "$x$", "$z$", "$\\hat x$", "latent"):
+        assert word in texts, word
+    assert len(fig.axes[0].patches) == 2
