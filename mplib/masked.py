@@ -163,3 +163,25 @@ def connectivity(masks) -> torch.Tensor:
     for M in masks[1:]:
         C = torch.as_tensor(M).double() @ C
     return C
+
+
+# Figure 15 of the notes (Figure 1 of the MADE paper): n = 3, ordering m^(0) = (3, 1, 2), two
+# hidden layers of 4 units with these degrees. x̂_1 sees x_2 and x_3, x̂_3 sees x_2, x̂_2 nothing.
+FIGURE_15_DEGREES = ((3, 1, 2), (2, 1, 2, 2), (1, 2, 2, 1))
+
+
+def figure_15_degrees() -> list[torch.Tensor]:
+    """The degrees [m^(0), m^(1), m^(2)] drawn in Figure 15, as LongTensors."""
+    return [torch.tensor(m, dtype=torch.long) for m in FIGURE_15_DEGREES]
+
+
+def unconditioned_outputs(masks) -> list[int]:
+    """Indices i (from 0) of the outputs with no path from any input.
+
+    Such an output models the marginal p(x_i) instead of p(x_i | x_<i). The first output in
+    the ordering is always one of them (it has nothing to condition on); any other is an
+    accident of the sampled degrees, a dependency the model cannot learn.
+    """
+    C = connectivity(masks)
+    return [i for i in range(C.shape[0]) if float(C[i].sum()) == 0]
+
