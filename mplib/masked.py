@@ -165,8 +165,9 @@ def connectivity(masks) -> torch.Tensor:
     return C
 
 
-# Figure 15 of the notes (Figure 1 of the MADE paper): n = 3, ordering m^(0) = (3, 1, 2), two
-# hidden layers of 4 units with these degrees. x̂_1 sees x_2 and x_3, x̂_3 sees x_2, x̂_2 nothing.
+# Figure 15 of the notes (Figure 1 of the MADE paper): n = 3, ordering m^(0) = (3, 1, 2),
+# two hidden layers of 4 units with these degrees: x̂_1 sees x_2 and x_3, x̂_3 sees x_2,
+# x̂_2 sees nothing.
 FIGURE_15_DEGREES = ((3, 1, 2), (2, 1, 2, 2), (1, 2, 2, 1))
 
 

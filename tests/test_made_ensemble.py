@@ -119,4 +119,5 @@ def test_validation():
         MADE(4, [8], num_masks=2).use_mask(2)
     with pytest.raises(ValueError, match="ordering_seed"):
         MADE(4, [8], ordering="random", ordering_seed=-1)
-    assert math.isfinite(float(MADE(4, [8], num_masks=2).eval().log_prob(torch.ones(1, 4)).detach()))
+    logp = MADE(4, [8], num_masks=2).eval().log_prob(torch.ones(1, 4))
+    assert math.isfinite(float(logp.detach()))

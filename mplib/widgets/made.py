@@ -212,7 +212,8 @@ class MadeWidget(FigureWidget):
                 ax.set_visible(False)
         axC = self.mask_axes[3]
         self.mask_images[3].set_clim(0, max(1.0, float(C.max())))
-        self._show_matrix(axC, self.mask_images[3], C.numpy(), "product: paths $x_j$ → $\\hat{x}_i$",
+        self._show_matrix(axC, self.mask_images[3], C.numpy(),
+                          "product: paths $x_j$ → $\\hat{x}_i$",
                           degrees, None, layers)
         self.status.set_text(text)
         self.status.set_color("#2ca02c" if ok else "#d62728")
