@@ -217,20 +217,22 @@ class MADE(AutoregressiveModel):
             self._next_mask = (self._next_mask + 1) % self.num_masks
         return self.net(self._check_x(x))
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, (N,); in eval mode with K masks the average of the K densities."""
+    def log_prob(self, x: torch.Tensor, *, mask: int | None = None) -> torch.Tensor:
+        """log p(x) in nats, (N,); in eval mode with K masks the average of the K densities.
+
+        ``mask=k`` gives log p(x | mask k) alone, in either mode.
+        """
+        if mask is not None:
+            x = self._check_x(x)
+            before = self.mask_index
+            self.use_mask(mask)
+            logits = self.net(x)
+            self.use_mask(before)
+            return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
         if self.training or self.num_masks == 1:
             return super().log_prob(x)
-        x = self._check_x(x)
-        before = self.mask_index
-        per_mask = []
-        for k in range(self.num_masks):
-            self.use_mask(k)
-            logits = self.net(x)
-            per_mask.append(-F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-                            .sum(1))
-        self.use_mask(before)
-        return torch.logsumexp(torch.stack(per_mask), 0) - math.log(self.num_masks)
+        per_mask = torch.stack([self.log_prob(x, mask=k) for k in range(self.num_masks)])
+        return torch.logsumexp(per_mask, 0) - math.log(self.num_masks)
 
     def _order(self) -> torch.Tensor:
         return torch.argsort(self.ordering.cpu())  # the input with degree 1 first, ...

@@ -183,11 +183,16 @@ def baseline_config(name: str) -> dict:
     return {k: v[1] if full else v[0] for k, v in BASELINES[name].items()}
 
 
-def make_baselines(n: int, seed: int = 0, *, num_masks: int = 1) -> dict:
+def make_baselines(n: int, seed: int = 0, *, num_masks: int = 1, ordering=None,
+                   ordering_seed: int | None = None) -> dict:
     """Untrained FVSBN, NADE and MADE for n pixels, sized for the current mode.
 
     num_masks  the number of MADE connectivity masks (see autoregressive.MADE): 1 is the
                plain MADE; K > 1 trains K masks in turn and averages the K densities.
+    ordering   MADE's ordering (None: raster; "random", drawn with ``ordering_seed``, or a
+               permutation). The same seed gives the same initial weights and the same
+               hidden degrees whatever the ordering and num_masks, so two MADEs made here
+               differ only in what the arguments change.
     """
     from .autoregressive import FVSBN, MADE, NADE
 
@@ -195,7 +200,27 @@ def make_baselines(n: int, seed: int = 0, *, num_masks: int = 1) -> dict:
     d = runtime.budget(quick=32, full=500)
     hidden = runtime.budget(quick=[256], full=[500, 500])
     return {"FVSBN": FVSBN(n), "NADE": NADE(n, d),
-            "MADE": MADE(n, hidden, seed=seed, num_masks=num_masks)}
+            "MADE": MADE(n, hidden, seed=seed, num_masks=num_masks, ordering=ordering,
+                         ordering_seed=ordering_seed)}
+
+
+def fit_baseline(name: str, model, X_train, X_test, *, seed: int = 0, epochs=None,
+                 progress: bool = False):
+    """Train ``model`` with the budget of baseline ``name`` for the mode; its train.History.
+
+    This is how :func:`train_baselines` trains each model, for variants made with
+    :func:`make_baselines` (another ordering, several masks) to get exactly the same budget.
+    """
+    cfg = baseline_config(name)
+    X_train = _flatten_binary(X_train, "X_train")
+    X_test = _flatten_binary(X_test, "X_test")
+    if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
+        raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
+    return train.fit(model, (X_train, X_train), "bce", epochs=epochs or cfg["epochs"],
+                     lr=cfg["lr"], batch_size=cfg["batch_size"], test=(X_test, X_test),
+                     progress=progress, seed=seed,
+                     # NADE's activations are (batch, n, d): 1.6 GB per 1 000 MNIST images
+                     eval_batch_size=cfg["batch_size"])
 
 
 def _cache_path(X_train, X_test, epochs, seed, num_masks=1):
@@ -262,13 +287,9 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
             table = LikelihoodTable()
             models = make_baselines(X_train.shape[1], seed, num_masks=num_masks)
     for name, model in models.items():
-        cfg = baseline_config(name)
         recorded = len(runtime.capped_loops())
-        history = train.fit(model, (X_train, X_train), "bce", epochs=epochs or cfg["epochs"],
-                            lr=cfg["lr"], batch_size=cfg["batch_size"], test=(X_test, X_test),
-                            progress=progress, seed=seed,
-                            # NADE's activations are (batch, n, d): 1.6 GB per 1 000 MNIST images
-                            eval_batch_size=cfg["batch_size"])
+        history = fit_baseline(name, model, X_train, X_test, seed=seed, epochs=epochs,
+                               progress=progress)
         if cache:
             runtime.annotate_capped_loops(recorded, cached=name)
         scores = nll(model, X_test)

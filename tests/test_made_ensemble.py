@@ -121,3 +121,29 @@ def test_validation():
         MADE(4, [8], ordering="random", ordering_seed=-1)
     logp = MADE(4, [8], num_masks=2).eval().log_prob(torch.ones(1, 4))
     assert math.isfinite(float(logp.detach()))
+
+
+def test_log_prob_of_one_mask():
+    model = _randomise(MADE(3, [6], seed=1, num_masks=3)).eval()
+    singles = torch.stack([model.log_prob(ALL3, mask=k) for k in range(3)])
+    torch.testing.assert_close(model.log_prob(ALL3),
+                               torch.logsumexp(singles, 0) - math.log(3))
+    for k in range(3):  # each mask alone is a normalised density too
+        torch.testing.assert_close(torch.logsumexp(singles[k], 0), torch.tensor(0.0),
+                                   atol=1e-5, rtol=0)
+    assert model.mask_index == 0
+    with pytest.raises(ValueError, match="k must"):
+        model.log_prob(ALL3, mask=3)
+
+
+def test_make_baselines_variants_differ_only_in_what_they_change():
+    from mplib.likelihood import make_baselines
+
+    plain = make_baselines(9, 2)["MADE"]
+    shuffled = make_baselines(9, 2, ordering="random", ordering_seed=2)["MADE"]
+    ensemble = make_baselines(9, 2, num_masks=3)["MADE"]
+    assert shuffled.ordering.tolist() != plain.ordering.tolist()
+    for other in (shuffled, ensemble):
+        assert all(torch.equal(a, b) for a, b in zip(plain.degrees[1:], other.degrees[1:]))
+        for p, q in zip(plain.parameters(), other.parameters()):
+            assert torch.equal(p, q)
