@@ -212,3 +212,25 @@ def test_checks_fail_under_the_grader(monkeypatch, capsys):
     with pytest.raises(ExerciseFailed):
         ch6a.check_parameter_counts(lambda: (1, 2))
     ch6a.check_output_mask(ch6a.output_mask)
+
+
+def test_notebook_has_every_kind_in_every_section():
+    import jupytext
+    from pathlib import Path
+
+    nb = jupytext.read(Path(__file__).resolve().parents[1] / "notebooks"
+                       / "06a_autoregressive_density.py")
+    section, kind, found = None, None, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("## 6"):
+                    section = line.split()[1]
+            for k in ("implement", "predict", "break it"):
+                if f"**Your turn ({k})" in cell.source:
+                    kind = k
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            found.append((section, kind))
+    assert len(found) >= 4
+    assert {"6.1", "6.2", "6.3"} <= {s for s, _ in found}
+    assert {k for _, k in found} == {"implement", "predict", "break it"}
