@@ -126,12 +126,15 @@ class NADE(AutoregressiveModel):
         device = self.W.device
         x = torch.zeros(num, self.n, device=device)
         a = torch.zeros(num, self.d, device=device)
+        clock = runtime.LoopClock()   # times the passes under a fast dev run
         for i in range(self.n):
-            h = torch.sigmoid(a + self.b)
-            p = torch.sigmoid(h @ self.V[i] + self.c[i])
-            u = torch.rand(num, generator=generator, device="cpu").to(device)
-            x[:, i] = (u < p).float()
-            a = a + x[:, i, None] * self.W[:, i]
+            with clock:
+                h = torch.sigmoid(a + self.b)
+                p = torch.sigmoid(h @ self.V[i] + self.c[i])
+                u = torch.rand(num, generator=generator, device="cpu").to(device)
+                x[:, i] = (u < p).float()
+                a = a + x[:, i, None] * self.W[:, i]
+        clock.record(self.n, batch_size=num, where=type(self).__name__, kind="sample")
         return x
 
 
@@ -248,13 +251,18 @@ class MADE(AutoregressiveModel):
         which = torch.randint(self.num_masks, (num,), generator=generator).to(device)
         x = torch.zeros(num, self.n, device=device)
         before = self.mask_index
+        clock = runtime.LoopClock()   # times the passes under a fast dev run
+        masks = which.unique().tolist()
         for i in self._order().tolist():
             p = torch.empty(num, device=device)
-            for k in which.unique().tolist():
-                rows = which == k
-                self.use_mask(k)
-                p[rows] = torch.sigmoid(self.net(x[rows])[:, i])
+            for k in masks:           # one pass per mask in use
+                with clock:
+                    rows = which == k
+                    self.use_mask(k)
+                    p[rows] = torch.sigmoid(self.net(x[rows])[:, i])
             u = torch.rand(num, generator=generator, device="cpu").to(device)
             x[:, i] = (u < p).float()
         self.use_mask(before)
+        clock.record(self.n * len(masks), batch_size=num, where=type(self).__name__,
+                     kind="sample")
         return x
