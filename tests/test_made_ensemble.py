@@ -147,3 +147,16 @@ def test_make_baselines_variants_differ_only_in_what_they_change():
         assert all(torch.equal(a, b) for a, b in zip(plain.degrees[1:], other.degrees[1:]))
         for p, q in zip(plain.parameters(), other.parameters()):
             assert torch.equal(p, q)
+
+
+def test_all_masks_at_once_equal_one_mask_at_a_time():
+    model = _randomise(MADE(5, [7, 6], seed=0, num_masks=4)).eval()
+    x = (torch.rand(3, 5, generator=torch.Generator().manual_seed(2)) > 0.5).float()
+    together = model.logits_all_masks(x)
+    assert together.shape == (4, 3, 5)
+    for k in range(4):
+        model.use_mask(k)
+        torch.testing.assert_close(together[k], model(x))
+    model.use_mask(0)
+    single = MADE(5, [7, 6], seed=0)
+    assert model.logits_all_masks(x).shape == (4, 3, 5) and single.logits_all_masks(x).shape[0] == 1
