@@ -99,13 +99,14 @@ class MadeWidget(FigureWidget):
 
     def __init__(self):
         super().__init__({
+            # first: Figure 15's own degrees, or degrees sampled with the seed below
+            "degrees": widgets.Dropdown(options=list(DEGREES), description="degrees"),
             "seed": widgets.IntSlider(value=0, min=0, max=99, description="seed"),
             "hidden": widgets.IntSlider(value=4, min=1, max=MAX_HIDDEN, description="units"),
             "layers": widgets.IntSlider(value=2, min=1, max=MAX_LAYERS, description="layers"),
             "n": widgets.IntSlider(value=3, min=2, max=MAX_N, description="inputs n"),
             "ordering": widgets.Dropdown(options=list(ORDERINGS), description="ordering"),
             "output_rule": widgets.Dropdown(options=list(OUTPUT_RULES), description="output"),
-            "degrees": widgets.Dropdown(options=list(DEGREES), description="degrees"),
         }, figsize=(10, 4.6))
         self.resample = widgets.Button(description="resample", icon="refresh",
                                        tooltip="sample new hidden degrees (steps the seed)")
@@ -149,7 +150,7 @@ class MadeWidget(FigureWidget):
             ax.set_ylabel("to (degree)", fontsize=7, labelpad=1)
         fig.subplots_adjust(left=0.06, right=0.98, top=0.9, bottom=0.12)
 
-    def draw(self, seed, hidden, layers, n, ordering, output_rule, degrees):
+    def draw(self, degrees, seed, hidden, layers, n, ordering, output_rule):
         layout = made_layout(n, hidden, layers, seed, ORDERINGS[ordering],
                              OUTPUT_RULES[output_rule], hidden_degrees=DEGREES[degrees])
         preset = DEGREES[degrees] == "figure"
