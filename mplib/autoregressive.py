@@ -14,6 +14,8 @@ binary cross-entropy of the logits against the pixels, i.e. −log p(x) / n.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -124,13 +126,20 @@ class NADE(AutoregressiveModel):
         device = self.W.device
         x = torch.zeros(num, self.n, device=device)
         a = torch.zeros(num, self.d, device=device)
+        clock = runtime.LoopClock()   # times the passes under a fast dev run
         for i in range(self.n):
-            h = torch.sigmoid(a + self.b)
-            p = torch.sigmoid(h @ self.V[i] + self.c[i])
-            u = torch.rand(num, generator=generator, device="cpu").to(device)
-            x[:, i] = (u < p).float()
-            a = a + x[:, i, None] * self.W[:, i]
+            with clock:
+                h = torch.sigmoid(a + self.b)
+                p = torch.sigmoid(h @ self.V[i] + self.c[i])
+                u = torch.rand(num, generator=generator, device="cpu").to(device)
+                x[:, i] = (u < p).float()
+                a = a + x[:, i, None] * self.W[:, i]
+        clock.record(self.n, batch_size=num, where=type(self).__name__, kind="sample")
         return x
+
+
+def _back_to_mask_0(module, incompatible_keys) -> None:
+    module.use_mask(0)
 
 
 class MADE(AutoregressiveModel):
@@ -139,15 +148,40 @@ class MADE(AutoregressiveModel):
     An MLP n → hidden[0] → ... → hidden[-1] → n (ReLU between) whose weights are masked by
     :func:`~mplib.masked.made_masks` of degrees from :func:`~mplib.masked.made_degrees`, so
     output i depends only on the inputs that come before i in the ``ordering``.
-    ``seed`` picks the hidden degrees (and the ordering when ``ordering="random"``).
+
+    seed           picks the hidden degrees (and the ordering when ``ordering="random"``,
+                   unless ``ordering_seed`` is given; the degrees do not depend on it).
+    ordering       None (natural), "random" or a permutation of 1..n (see made_degrees).
+    num_masks = K  K connectivity masks sharing one set of weights, as in the MADE paper:
+                   the ordering is the same for all K, the hidden degrees are drawn afresh
+                   for each (mask 0 is the single mask of ``num_masks=1``). In training mode
+                   each forward pass uses the next mask in turn, so ``train.fit`` trains the
+                   K masks unchanged; in eval mode ``log_prob`` is the ensemble
+
+                       log p(x) = log (1/K) Σ_k p(x | mask k)
+                                = logsumexp_k log p(x | mask k) − log K,
+
+                   while ``forward`` uses one mask: the last one used, or the one chosen
+                   with :meth:`use_mask`. ``sample`` draws from the same mixture.
     """
 
-    def __init__(self, n: int, hidden, seed: int = 0, *, ordering=None):
+    def __init__(self, n: int, hidden, seed: int = 0, *, ordering=None, num_masks: int = 1,
+                 ordering_seed: int | None = None):
         super().__init__()
         _check_n(n)
+        if not isinstance(num_masks, int) or isinstance(num_masks, bool) or num_masks < 1:
+            raise ValueError(f"num_masks must be a positive integer, got {num_masks!r}")
         self.n = n
-        self.degrees = made_degrees(n, hidden, ordering=ordering, seed=seed)
-        masks = made_masks(self.degrees)
+        self.num_masks = num_masks
+        g = torch.Generator().manual_seed(int(seed))
+        self.degrees = made_degrees(n, hidden, ordering=ordering, seed=seed, generator=g,
+                                    ordering_seed=ordering_seed)
+        # masks 1..K-1 continue the same generator: their ordering is mask 0's
+        self.degree_sets = [self.degrees] + [
+            made_degrees(n, hidden, ordering=self.degrees[0].tolist(), generator=g)
+            for _ in range(num_masks - 1)]
+        all_masks = [made_masks(d) for d in self.degree_sets]
+        masks = all_masks[0]
         sizes = [n] + [len(m) for m in self.degrees[1:]] + [n]
         layers = []
         for k, M in enumerate(masks):
@@ -156,13 +190,90 @@ class MADE(AutoregressiveModel):
                 layers.append(nn.ReLU())
         self.net = nn.Sequential(*layers)
         self.register_buffer("ordering", self.degrees[0].clone())
+        if num_masks > 1:  # one (K, out, in) bank per layer; K = 1 keeps today's state_dict
+            for layer, bank in enumerate(zip(*all_masks)):
+                self.register_buffer(f"mask_bank{layer}", torch.stack(bank))
+        self.mask_index = 0   # the mask now in the layers
+        self._next_mask = 0   # the mask the next training forward pass uses
+        if num_masks > 1:     # a loaded state may hold any mask in its layers: start at 0
+            self.register_load_state_dict_post_hook(_back_to_mask_0)
 
     @property
     def masks(self) -> list[torch.Tensor]:
+        """The masks now in use [M^W(1), ..., M^V]."""
         return [m.mask for m in self.net if isinstance(m, MaskedLinear)]
 
+    def use_mask(self, k: int) -> "MADE":
+        """Put mask k (0 ≤ k < num_masks) into the layers; returns the model."""
+        if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < self.num_masks:
+            raise ValueError(f"k must be an integer in [0, {self.num_masks - 1}], got {k!r}")
+        if self.num_masks > 1:
+            linears = [m for m in self.net if isinstance(m, MaskedLinear)]
+            for layer, lin in enumerate(linears):
+                lin.set_mask(getattr(self, f"mask_bank{layer}")[k])
+        self.mask_index = k
+        return self
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.num_masks > 1:
+            self.use_mask(self._next_mask)
+            self._next_mask = (self._next_mask + 1) % self.num_masks
         return self.net(self._check_x(x))
+
+    def logits_all_masks(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits of every mask at once, (K, N, n): one batched pass through the K masked
+        copies of the weights (the ensemble's scoring and sampling use it)."""
+        x = self._check_x(x)
+        if self.num_masks == 1:
+            return self.net(x)[None]
+        h = x[None].expand(self.num_masks, *x.shape)
+        linears = [m for m in self.net if isinstance(m, MaskedLinear)]
+        for layer, lin in enumerate(linears):
+            W = lin.weight[None] * getattr(self, f"mask_bank{layer}")   # (K, out, in)
+            h = torch.baddbmm(lin.bias[None, None, :], h, W.transpose(1, 2))
+            if layer < len(linears) - 1:
+                h = F.relu(h)
+        return h
+
+    def log_prob(self, x: torch.Tensor, *, mask: int | None = None) -> torch.Tensor:
+        """log p(x) in nats, (N,); in eval mode with K masks the average of the K densities.
+
+        ``mask=k`` gives log p(x | mask k) alone, in either mode.
+        """
+        if mask is not None:
+            x = self._check_x(x)
+            before = self.mask_index
+            self.use_mask(mask)
+            logits = self.net(x)
+            self.use_mask(before)
+            return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+        if self.training or self.num_masks == 1:
+            return super().log_prob(x)
+        x = self._check_x(x)
+        logits = self.logits_all_masks(x)
+        per_mask = -F.binary_cross_entropy_with_logits(
+            logits, x[None].expand_as(logits), reduction="none").sum(2)    # (K, N)
+        return torch.logsumexp(per_mask, 0) - math.log(self.num_masks)
 
     def _order(self) -> torch.Tensor:
         return torch.argsort(self.ordering.cpu())  # the input with degree 1 first, ...
+
+    @torch.no_grad()
+    def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw ``num`` vectors; with K masks each one first picks its mask k uniformly."""
+        if self.num_masks == 1:
+            return super().sample(num, generator)
+        if not isinstance(num, int) or isinstance(num, bool) or num < 1:
+            raise ValueError(f"num must be a positive integer, got {num!r}")
+        device = next(self.parameters()).device
+        which = torch.randint(self.num_masks, (num,), generator=generator).to(device)
+        x = torch.zeros(num, self.n, device=device)
+        clock = runtime.LoopClock()   # times the passes under a fast dev run
+        rows = torch.arange(num, device=device)
+        for i in self._order().tolist():
+            with clock:               # one batched pass for all masks, each row reads its own
+                logits = self.logits_all_masks(x)[which, rows, i]
+                u = torch.rand(num, generator=generator, device="cpu").to(device)
+                x[:, i] = (u < torch.sigmoid(logits)).float()
+        clock.record(self.n, batch_size=num, where=type(self).__name__, kind="sample")
+        return x

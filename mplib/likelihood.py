@@ -67,6 +67,50 @@ def nll(model, X, *, batch_size: int = 100) -> dict:
     return {"nats": nats, "bits_per_dim": bits_per_dim(nats, X.shape[1])}
 
 
+@torch.no_grad()
+def nll_per_image(model, X, *, batch_size: int = 100) -> torch.Tensor:
+    """−log p(x) in nats for every image of binary X, a (N,) CPU tensor.
+
+    Under a fast dev run only the first batches are scored (as in :func:`nll`), so N can be
+    smaller than len(X). Two models scored on the same X give paired numbers: see
+    :func:`paired_difference`.
+    """
+    if not hasattr(model, "log_prob"):
+        raise TypeError(f"model must have a log_prob method, got {type(model).__name__}")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    X = _flatten_binary(X)
+    device = next(model.parameters()).device
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    out = []
+    for b in range(runtime.capped(math.ceil(len(X) / batch_size))):
+        xb = X[b * batch_size:(b + 1) * batch_size]
+        out.append(-model.log_prob(xb.to(device)).double().cpu())
+    if hasattr(model, "train"):
+        model.train(was_training)
+    return torch.cat(out)
+
+
+def paired_difference(a, b) -> dict:
+    """Mean and standard error of a − b over the same images (two models' per-image NLLs).
+
+    The images are shared, so the image-to-image spread, which both models feel alike,
+    cancels in a − b: se = std(a − b) / √N (ddof 1) is much smaller than the two separate
+    standard errors would suggest. Returns {"mean", "se", "n"}.
+    """
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    if a.dim() != 1 or a.shape != b.shape:
+        raise ValueError(f"a and b must be 1-D with the same length, got {tuple(a.shape)} "
+                         f"and {tuple(b.shape)}")
+    if len(a) < 2:
+        raise ValueError(f"a and b need at least 2 images for a standard error, got {len(a)}")
+    diff = a - b
+    return {"mean": float(diff.mean()), "se": float(diff.std() / math.sqrt(len(diff))),
+            "n": len(diff)}
+
+
 class LikelihoodTable:
     """Rows of (model, nats, bits/dim, published nats); ``str(table)`` renders them."""
 
@@ -139,17 +183,47 @@ def baseline_config(name: str) -> dict:
     return {k: v[1] if full else v[0] for k, v in BASELINES[name].items()}
 
 
-def make_baselines(n: int, seed: int = 0) -> dict:
-    """Untrained FVSBN, NADE and MADE for n pixels, sized for the current mode."""
+def make_baselines(n: int, seed: int = 0, *, num_masks: int = 1, ordering=None,
+                   ordering_seed: int | None = None) -> dict:
+    """Untrained FVSBN, NADE and MADE for n pixels, sized for the current mode.
+
+    num_masks  the number of MADE connectivity masks (see autoregressive.MADE): 1 is the
+               plain MADE; K > 1 trains K masks in turn and averages the K densities.
+    ordering   MADE's ordering (None: raster; "random", drawn with ``ordering_seed``, or a
+               permutation). The same seed gives the same initial weights and the same
+               hidden degrees whatever the ordering and num_masks, so two MADEs made here
+               differ only in what the arguments change.
+    """
     from .autoregressive import FVSBN, MADE, NADE
 
     runtime.seed(seed)
     d = runtime.budget(quick=32, full=500)
     hidden = runtime.budget(quick=[256], full=[500, 500])
-    return {"FVSBN": FVSBN(n), "NADE": NADE(n, d), "MADE": MADE(n, hidden, seed=seed)}
+    return {"FVSBN": FVSBN(n), "NADE": NADE(n, d),
+            "MADE": MADE(n, hidden, seed=seed, num_masks=num_masks, ordering=ordering,
+                         ordering_seed=ordering_seed)}
 
 
-def _cache_path(X_train, X_test, epochs, seed):
+def fit_baseline(name: str, model, X_train, X_test, *, seed: int = 0, epochs=None,
+                 progress: bool = False):
+    """Train ``model`` with the budget of baseline ``name`` for the mode; its train.History.
+
+    This is how :func:`train_baselines` trains each model, for variants made with
+    :func:`make_baselines` (another ordering, several masks) to get exactly the same budget.
+    """
+    cfg = baseline_config(name)
+    X_train = _flatten_binary(X_train, "X_train")
+    X_test = _flatten_binary(X_test, "X_test")
+    if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
+        raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
+    return train.fit(model, (X_train, X_train), "bce", epochs=epochs or cfg["epochs"],
+                     lr=cfg["lr"], batch_size=cfg["batch_size"], test=(X_test, X_test),
+                     progress=progress, seed=seed,
+                     # NADE's activations are (batch, n, d): 1.6 GB per 1 000 MNIST images
+                     eval_batch_size=cfg["batch_size"])
+
+
+def _cache_path(X_train, X_test, epochs, seed, num_masks=1):
     """Where trained baselines for exactly these data and settings are kept."""
     import hashlib
 
@@ -160,13 +234,16 @@ def _cache_path(X_train, X_test, epochs, seed):
         h.update(repr(tuple(X.shape)).encode())
         h.update(X.to(torch.uint8).cpu().numpy().tobytes())
     configs = {name: baseline_config(name) for name in BASELINES}
-    h.update(repr((configs, epochs, seed, runtime.seed_offset(), runtime.mode(),
-                   torch.__version__)).encode())
+    key = (configs, epochs, seed, runtime.seed_offset(), runtime.mode(), torch.__version__)
+    if num_masks != 1:  # the plain MADE keeps the key it always had
+        key += (("num_masks", num_masks),)
+    h.update(repr(key).encode())
     return cache_dir() / f"baselines-{h.hexdigest()[:16]}.pt"
 
 
 def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=None,
-                    progress: bool = False, cache: bool = False) -> LikelihoodTable:
+                    progress: bool = False, cache: bool = False,
+                    num_masks: int = 1) -> LikelihoodTable:
     """Train FVSBN, NADE and MADE with teacher forcing; return their held-out table.
 
     X_train, X_test  binary (N, n) or (N, 1, H, W).
@@ -176,6 +253,8 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
                      settings, the seed and the mode, and load them instead of training when
                      the key is there (one line says so). Chapter 6's three notebooks then
                      train the baselines once in full mode. Never under a fast dev run.
+    num_masks        MADE's number of connectivity masks (1: the plain MADE; K > 1: the
+                     masks are trained in turn and the held-out score averages K densities).
     The trained models are kept in ``table.models``, their training histories (mean BCE per
     pixel, train and held-out, per epoch) in ``table.histories``.
     """
@@ -186,10 +265,12 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
                          f"got {X_train.shape[1]} and {X_test.shape[1]}")
     if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
         raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
+    if not isinstance(num_masks, int) or isinstance(num_masks, bool) or num_masks < 1:
+        raise ValueError(f"num_masks must be a positive integer, got {num_masks!r}")
     table = LikelihoodTable()
-    models = make_baselines(X_train.shape[1], seed)
+    models = make_baselines(X_train.shape[1], seed, num_masks=num_masks)
     use_cache = cache and not runtime.fast_dev_run()
-    path = _cache_path(X_train, X_test, epochs, seed) if use_cache else None
+    path = _cache_path(X_train, X_test, epochs, seed, num_masks) if use_cache else None
     if path is not None and path.exists():
         try:
             saved = torch.load(path, weights_only=True)
@@ -204,15 +285,11 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
         except Exception as err:  # an unreadable or stale file: train again, and say so
             print(f"could not load {path} ({type(err).__name__}); training again")
             table = LikelihoodTable()
-            models = make_baselines(X_train.shape[1], seed)
+            models = make_baselines(X_train.shape[1], seed, num_masks=num_masks)
     for name, model in models.items():
-        cfg = baseline_config(name)
         recorded = len(runtime.capped_loops())
-        history = train.fit(model, (X_train, X_train), "bce", epochs=epochs or cfg["epochs"],
-                            lr=cfg["lr"], batch_size=cfg["batch_size"], test=(X_test, X_test),
-                            progress=progress, seed=seed,
-                            # NADE's activations are (batch, n, d): 1.6 GB per 1 000 MNIST images
-                            eval_batch_size=cfg["batch_size"])
+        history = fit_baseline(name, model, X_train, X_test, seed=seed, epochs=epochs,
+                               progress=progress)
         if cache:
             runtime.annotate_capped_loops(recorded, cached=name)
         scores = nll(model, X_test)

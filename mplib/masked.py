@@ -85,20 +85,27 @@ def _hidden_list(hidden) -> list[int]:
 
 
 def made_degrees(n: int, hidden, *, ordering=None, seed: int = 0,
-                 generator: torch.Generator | None = None) -> list[torch.Tensor]:
+                 generator: torch.Generator | None = None,
+                 ordering_seed: int | None = None) -> list[torch.Tensor]:
     """The MADE degrees [m^(0), m^(1), ..., m^(L)], each a LongTensor (§6.3).
 
-    n         number of inputs (≥ 2).
-    hidden    sizes of the L hidden layers (an int for one layer).
-    ordering  m^(0): the position 1..n of each input in the ordering. None: the natural order
-              (1, ..., n); "random": a random permutation; or a sequence, a permutation of 1..n.
-    seed      seeds the sampling (ignored when a ``generator`` is given).
+    n              number of inputs (≥ 2).
+    hidden         sizes of the L hidden layers (an int for one layer).
+    ordering       m^(0): the position 1..n of each input in the ordering. None: the natural
+                   order (1, ..., n); "random": a random permutation; or a sequence, a
+                   permutation of 1..n.
+    seed           seeds the hidden degrees (ignored when a ``generator`` is given).
+    ordering_seed  seeds the "random" ordering; None: ``seed``.
 
     Every hidden unit k of every layer gets m^(ℓ)(k) uniformly from {1, ..., n − 1}, as in
     the notes. (A unit of degree n − 1 or less can still reach the output of degree n.)
+    The ordering is drawn from a generator of its own, so the hidden degrees of a seed are
+    the same whatever the ordering: comparing orderings does not also change the degrees.
     """
     _check_positive_int(n, "n", minimum=2)
     sizes = _hidden_list(hidden)
+    if ordering_seed is not None:
+        _check_positive_int(ordering_seed, "ordering_seed", minimum=0)
     g = generator if generator is not None else torch.Generator().manual_seed(int(seed))
     if ordering is None:
         m0 = torch.arange(1, n + 1)
@@ -106,7 +113,7 @@ def made_degrees(n: int, hidden, *, ordering=None, seed: int = 0,
         if ordering != "random":
             raise ValueError(f"ordering must be None, 'random' or a permutation of 1..n, "
                              f"got {ordering!r}")
-        m0 = torch.randperm(n, generator=g) + 1
+        m0 = random_ordering(n, seed if ordering_seed is None else ordering_seed)
     else:
         m0 = torch.as_tensor(list(ordering), dtype=torch.long)
         if sorted(m0.tolist()) != list(range(1, n + 1)):
@@ -115,6 +122,15 @@ def made_degrees(n: int, hidden, *, ordering=None, seed: int = 0,
     for h in sizes:
         degrees.append(torch.randint(1, n, (h,), generator=g))
     return degrees
+
+
+def random_ordering(n: int, seed: int = 0) -> torch.Tensor:
+    """A random ordering m^(0) of n inputs: a permutation of 1..n drawn with its own seed."""
+    _check_positive_int(n, "n", minimum=2)
+    _check_positive_int(seed, "seed", minimum=0)
+    # an offset keeps this stream apart from the degrees' generator seeded with the same number
+    g = torch.Generator().manual_seed(int(seed) + 0x5EED)
+    return torch.randperm(n, generator=g) + 1
 
 
 def made_masks(degrees) -> list[torch.Tensor]:
@@ -147,3 +163,26 @@ def connectivity(masks) -> torch.Tensor:
     for M in masks[1:]:
         C = torch.as_tensor(M).double() @ C
     return C
+
+
+# Figure 15 of the notes (Figure 1 of the MADE paper): n = 3, ordering m^(0) = (3, 1, 2),
+# two hidden layers of 4 units with these degrees: x̂_1 sees x_2 and x_3, x̂_3 sees x_2,
+# x̂_2 sees nothing.
+FIGURE_15_DEGREES = ((3, 1, 2), (2, 1, 2, 2), (1, 2, 2, 1))
+
+
+def figure_15_degrees() -> list[torch.Tensor]:
+    """The degrees [m^(0), m^(1), m^(2)] drawn in Figure 15, as LongTensors."""
+    return [torch.tensor(m, dtype=torch.long) for m in FIGURE_15_DEGREES]
+
+
+def unconditioned_outputs(masks) -> list[int]:
+    """Indices i (from 0) of the outputs with no path from any input.
+
+    Such an output models the marginal p(x_i) instead of p(x_i | x_<i). The first output in
+    the ordering is always one of them (it has nothing to condition on); any other is an
+    accident of the sampled degrees, a dependency the model cannot learn.
+    """
+    C = connectivity(masks)
+    return [i for i in range(C.shape[0]) if float(C[i].sum()) == 0]
+

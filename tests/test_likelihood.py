@@ -109,3 +109,45 @@ def test_train_baselines_cache_is_off_in_a_fast_dev_run(tmp_path, monkeypatch):
     X = (torch.rand(60, 9, generator=torch.Generator().manual_seed(0)) > 0.5).float()
     train_baselines(X[:40], X[40:], epochs=2, cache=True)
     assert not list(tmp_path.rglob("baselines-*.pt"))
+
+
+def test_nll_per_image_matches_nll_and_log_prob():
+    from mplib.likelihood import nll_per_image
+
+    torch.manual_seed(0)
+    model = FVSBN(5)
+    torch.nn.init.normal_(model.linear.weight)
+    X = (torch.rand(230, 5) > 0.5).float()
+    per = nll_per_image(model, X, batch_size=100)
+    assert per.shape == (230,) and per.dtype == torch.float64
+    torch.testing.assert_close(per, -model.log_prob(X).detach().double())
+    assert math.isclose(float(per.mean()), nll(model, X)["nats"], rel_tol=1e-6)
+    with pytest.raises(ValueError, match="batch_size"):
+        nll_per_image(model, X, batch_size=0)
+
+
+def test_paired_difference_standard_error():
+    from mplib.likelihood import paired_difference
+
+    g = torch.Generator().manual_seed(0)
+    shared = 20 + 5 * torch.randn(400, generator=g, dtype=torch.float64)   # image difficulty
+    a = shared + 0.3 + 0.2 * torch.randn(400, generator=g, dtype=torch.float64)
+    b = shared + 0.2 * torch.randn(400, generator=g, dtype=torch.float64)
+    d = paired_difference(a, b)
+    assert d["n"] == 400 and abs(d["mean"] - 0.3) < 3 * d["se"]
+    assert math.isclose(d["se"], float((a - b).std()) / 20)
+    # unpaired, the image-to-image spread would swamp the 0.3-nat gap
+    unpaired = math.sqrt(float(a.var() + b.var()) / 400)
+    assert d["se"] < unpaired / 10
+    with pytest.raises(ValueError, match="same length"):
+        paired_difference(a, b[:-1])
+    with pytest.raises(ValueError, match="at least 2"):
+        paired_difference(a[:1], b[:1])
+
+
+def test_train_baselines_with_a_mask_ensemble():
+    X = (torch.rand(60, 9, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    table = train_baselines(X[:40], X[40:], epochs=1, num_masks=3)
+    assert table.models["MADE"].num_masks == 3 and len(table) == 3
+    with pytest.raises(ValueError, match="num_masks"):
+        train_baselines(X[:40], X[40:], epochs=1, num_masks=0)

@@ -102,19 +102,45 @@ def test_made_widget_compute_and_view():
     assert not ok and "NOT autoregressive" in text
     with pytest.raises(ValueError, match="n = 3"):
         made_layout(4, 4, 2, ordering="figure")
+    with pytest.raises(ValueError, match="Figure 15's degrees need"):
+        made_layout(3, 5, 2, ordering="figure", hidden_degrees="figure")
+    with pytest.raises(ValueError, match="hidden_degrees"):
+        made_layout(3, 4, 2, hidden_degrees="paper")
 
     w = MadeWidget()
     first = w.image.value
     assert isinstance(w.controls["seed"], __import__("ipywidgets").IntSlider)
-    assert list(w.controls)[0] == "seed"
-    w.controls["seed"].value = 75
+    assert list(w.controls)[:2] == ["degrees", "seed"]
+    # the default is the figure itself: every output but the first in the ordering connected
+    assert w.controls["degrees"].value == "Figure 15's own"
+    assert w.lost.get_text().startswith("✓")
+    w.controls["seed"].value = 75         # the preset ignores the seed
+    assert w.image.value == first
+    w.resample.click()                    # resample leaves the preset, same seed
+    assert w.controls["degrees"].value == "sampled (seed)" and w.controls["seed"].value == 75
     assert w.error is None and w.image.value != first
     assert w.status.get_text().startswith("✓")
     w.controls["output_rule"].value = "M^V with ≤ (wrong)"
     assert w.status.get_text().startswith("✗")
     w.resample.click()
     assert w.controls["seed"].value == 76
+    w.controls["output_rule"].value = "M^V with < (notes)"
+    w.controls["seed"].value = 0          # a seed whose second layer is all degree 2
+    assert w.lost.get_text().startswith("⚠") and "p(x3 | x2)" in w.lost.get_text()
     w.controls["n"].value = 5
     assert isinstance(w.error, ValueError)  # Figure 15's ordering needs n = 3
     w.controls["ordering"].value = "random"
     assert w.error is None
+
+
+def test_figure_15_degrees_and_unconditioned_outputs():
+    from mplib.masked import figure_15_degrees, unconditioned_outputs
+
+    degrees = figure_15_degrees()
+    masks = made_masks(degrees)
+    C = connectivity(masks)
+    # x̂_1 (degree 3) sees x_2 and x_3, x̂_3 (degree 2) sees x_2, x̂_2 (degree 1) nothing
+    assert (C > 0).int().tolist() == [[0, 1, 1], [0, 0, 0], [0, 1, 0]]
+    assert unconditioned_outputs(masks) == [1]
+    degenerate = [degrees[0], degrees[1], torch.tensor([2, 2, 2, 2])]
+    assert unconditioned_outputs(made_masks(degenerate)) == [1, 2]

@@ -1,8 +1,10 @@
 """MADE masks (§6.3, Figure 15): degrees, masks as matrices, and the connectivity graph.
 
-Pure compute: :func:`made_layout` samples the degrees and masks and :func:`check_autoregressive`
-reads the mask product M^V M^W(L) ⋯ M^W(1) (the number of paths from input j to output i)
-and says whether any output sees its own or a later input. :class:`MadeWidget` draws both.
+Pure compute: :func:`made_layout` takes the degrees of Figure 15 or samples them, with the
+masks; :func:`check_autoregressive` reads the mask product M^V M^W(L) ⋯ M^W(1) (the number of
+paths from input j to output i) and says whether any output sees its own or a later input;
+:func:`connection_report` says which outputs get no input at all. :class:`MadeWidget` draws
+them.
 """
 
 from __future__ import annotations
@@ -11,22 +13,34 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ..masked import connectivity, made_degrees, made_masks
+from ..masked import (FIGURE_15_DEGREES, connectivity, figure_15_degrees, made_degrees, made_masks,
+                      unconditioned_outputs)
 from .view import FigureWidget
 
 ORDERINGS = {"Figure 15: (3, 1, 2)": "figure", "natural (1, ..., n)": None, "random": "random"}
+DEGREES = {"Figure 15's own": "figure", "sampled (seed)": "sampled"}
 OUTPUT_RULES = {"M^V with < (notes)": "<", "M^V with ≤ (wrong)": "<="}
 MAX_N, MAX_HIDDEN, MAX_LAYERS = 6, 8, 2
 
 
 def made_layout(n: int = 3, hidden: int = 4, layers: int = 2, seed: int = 0, ordering="figure",
-                output_rule: str = "<") -> dict:
+                output_rule: str = "<", hidden_degrees: str = "sampled") -> dict:
     """Degrees and masks of a MADE with ``layers`` hidden layers of ``hidden`` units.
 
-    ordering     "figure" (Figure 15: m^(0) = (3, 1, 2), n = 3 only), None (natural),
-                 "random", or a permutation of 1..n.
-    output_rule  "<" as in the notes, or "<=" to see what goes wrong with M^V = 1{m ≤ m}.
+    ordering        "figure" (Figure 15: m^(0) = (3, 1, 2), n = 3 only), None (natural),
+                    "random", or a permutation of 1..n.
+    output_rule     "<" as in the notes, or "<=" to see what goes wrong with M^V = 1{m ≤ m}.
+    hidden_degrees  "sampled" (uniform in 1..n−1 with ``seed``) or "figure": the degrees
+                    drawn in Figure 15 (n = 3, two layers of 4 units, its ordering).
     """
+    if hidden_degrees not in ("sampled", "figure"):
+        raise ValueError(f"hidden_degrees must be 'sampled' or 'figure', got {hidden_degrees!r}")
+    if hidden_degrees == "figure":
+        sizes = tuple(len(m) for m in FIGURE_15_DEGREES[1:])
+        if (n, hidden, layers) != (3, sizes[0], len(sizes)) or ordering != "figure":
+            raise ValueError(f"Figure 15's degrees need n = 3, {sizes[0]} units, "
+                             f"{len(sizes)} layers and its ordering (3, 1, 2); got n = {n}, "
+                             f"{hidden} units, {layers} layers, ordering {ordering!r}")
     if ordering == "figure":
         if n != 3:
             raise ValueError(f"the Figure 15 ordering (3, 1, 2) needs n = 3, got n = {n}")
@@ -35,7 +49,10 @@ def made_layout(n: int = 3, hidden: int = 4, layers: int = 2, seed: int = 0, ord
         raise ValueError(f"output_rule must be '<' or '<=', got {output_rule!r}")
     if not isinstance(layers, int) or layers < 1:
         raise ValueError(f"layers must be a positive integer, got {layers!r}")
-    degrees = made_degrees(n, [hidden] * layers, ordering=ordering, seed=seed)
+    if hidden_degrees == "figure":
+        degrees = figure_15_degrees()
+    else:
+        degrees = made_degrees(n, [hidden] * layers, ordering=ordering, seed=seed)
     masks = made_masks(degrees)
     if output_rule == "<=":
         masks[-1] = (degrees[-1][None, :] <= degrees[0][:, None]).float()
@@ -54,6 +71,27 @@ def check_autoregressive(degrees, masks) -> tuple[bool, str]:
     return False, f"✗ NOT autoregressive: output sees its own or a later input: {pairs}"
 
 
+def connection_report(degrees, masks) -> tuple[bool, str]:
+    """(all_connected, message) about the outputs that get no input at all.
+
+    The output first in the ordering never has an input (it models p(x_i), by design). Any
+    other output without an input is an accident of the degrees: it models p(x_i) instead of
+    p(x_i | x_<i), and no training can give it back the dependency.
+    """
+    m0 = degrees[0]
+    first = int(np.argmin(m0.numpy()))
+    lost = [i for i in unconditioned_outputs(masks) if i != first]
+    if not lost:
+        return True, f"every output but x̂{first + 1} (first in the ordering) gets an input"
+    order = np.argsort(m0.numpy())
+    parts = []
+    for i in lost:
+        before = [f"x{j + 1}" for j in order[:int(m0[i]) - 1]]
+        parts.append(f"x̂{i + 1} gets no input: it models p(x{i + 1}), not "
+                     f"p(x{i + 1} | {', '.join(before)})")
+    return False, "; ".join(parts)
+
+
 class MadeWidget(FigureWidget):
     """Figure 15 live: sample degrees, see the masks and the allowed connections."""
 
@@ -61,6 +99,8 @@ class MadeWidget(FigureWidget):
 
     def __init__(self):
         super().__init__({
+            # first: Figure 15's own degrees, or degrees sampled with the seed below
+            "degrees": widgets.Dropdown(options=list(DEGREES), description="degrees"),
             "seed": widgets.IntSlider(value=0, min=0, max=99, description="seed"),
             "hidden": widgets.IntSlider(value=4, min=1, max=MAX_HIDDEN, description="units"),
             "layers": widgets.IntSlider(value=2, min=1, max=MAX_LAYERS, description="layers"),
@@ -69,11 +109,14 @@ class MadeWidget(FigureWidget):
             "output_rule": widgets.Dropdown(options=list(OUTPUT_RULES), description="output"),
         }, figsize=(10, 4.6))
         self.resample = widgets.Button(description="resample", icon="refresh",
-                                       tooltip="step the degree seed: new hidden degrees")
+                                       tooltip="sample new hidden degrees (steps the seed)")
         self.resample.on_click(self._next_seed)
         self.box.children = (self.box.children[0], self.resample) + self.box.children[1:]
 
     def _next_seed(self, _=None):
+        if self.controls["degrees"].value != "sampled (seed)":
+            self.controls["degrees"].value = "sampled (seed)"  # leave the preset, same seed
+            return
         s = self.controls["seed"]
         s.value = s.min + (s.value - s.min + 1) % (s.max - s.min + 1)
 
@@ -95,7 +138,8 @@ class MadeWidget(FigureWidget):
                       for _ in range(2 * MAX_N)]
         self.layer_names = [self.ax_graph.text(0, k, "", ha="right", va="center", fontsize=9)
                             for k in range(MAX_LAYERS + 2)]
-        self.status = fig.text(0.02, 0.01, "", fontsize=10, ha="left", va="bottom")
+        self.status = fig.text(0.02, 0.045, "", fontsize=10, ha="left", va="bottom")
+        self.lost = fig.text(0.02, 0.005, "", fontsize=9, ha="left", va="bottom")
         self.mask_axes = [fig.add_subplot(gs[r, c]) for r, c in ((0, 2), (0, 3), (1, 2), (1, 3))]
         self.mask_images = [ax.imshow(np.zeros((2, 2)), cmap="Greys", vmin=0, vmax=1,
                                       interpolation="nearest") for ax in self.mask_axes[:3]]
@@ -106,11 +150,13 @@ class MadeWidget(FigureWidget):
             ax.set_ylabel("to (degree)", fontsize=7, labelpad=1)
         fig.subplots_adjust(left=0.06, right=0.98, top=0.9, bottom=0.12)
 
-    def draw(self, seed, hidden, layers, n, ordering, output_rule):
+    def draw(self, degrees, seed, hidden, layers, n, ordering, output_rule):
         layout = made_layout(n, hidden, layers, seed, ORDERINGS[ordering],
-                             OUTPUT_RULES[output_rule])
+                             OUTPUT_RULES[output_rule], hidden_degrees=DEGREES[degrees])
+        preset = DEGREES[degrees] == "figure"
         degrees, masks, C = layout["degrees"], layout["masks"], layout["C"]
         ok, text = check_autoregressive(degrees, masks)
+        connected, lost_text = connection_report(degrees, masks)
         # graph: layer k at height k (inputs 0, outputs L + 1), units spread over [0, 1]
         rows = [d.numpy() for d in degrees] + [degrees[0].numpy()]
         pos = [np.column_stack([(np.arange(len(r)) + 0.5) / len(r), np.full(len(r), k)])
@@ -152,7 +198,8 @@ class MadeWidget(FigureWidget):
             t.set_text(layer_names[k] if k < len(layer_names) else "")
             t.set_position((-0.03, k))
         self.ax_graph.set(xlim=(-0.28, 1.02), ylim=(-0.7, len(rows) - 0.3))
-        self.ax_graph.set_title("MADE connectivity (numbers: degrees m(k))")
+        self.ax_graph.set_title("Figure 15's degrees (the seed is not used)" if preset else
+                                f"MADE connectivity, degrees sampled with seed {seed}")
         # masks as matrices; the last panel is the product, paths from input j to output i
         names = [f"$M^{{W^{{({ell})}}}}$" for ell in range(1, layers + 1)] + ["$M^V$"]
         panels = list(zip(masks, names))
@@ -166,14 +213,18 @@ class MadeWidget(FigureWidget):
                 ax.set_visible(False)
         axC = self.mask_axes[3]
         self.mask_images[3].set_clim(0, max(1.0, float(C.max())))
-        self._show_matrix(axC, self.mask_images[3], C.numpy(), "product: paths from x_j to x̂_i",
+        self._show_matrix(axC, self.mask_images[3], C.numpy(),
+                          "product: paths $x_j$ → $\\hat{x}_i$",
                           degrees, None, layers)
         self.status.set_text(text)
         self.status.set_color("#2ca02c" if ok else "#d62728")
+        self.lost.set_text(("✓ " if connected else "⚠ ") + lost_text)
+        self.lost.set_color("#2ca02c" if connected else "#b35900")
 
     def animated(self):
         return [self.edges, self.bad_edges, self.nodes, *self.labels, *self.names,
-                *self.layer_names, *self.mask_images, self.status, self.ax_graph.title,
+                *self.layer_names, *self.mask_images, self.status, self.lost,
+                self.ax_graph.title,
                 *(ax.title for ax in self.mask_axes)]
 
     @staticmethod
