@@ -43,7 +43,7 @@ BUDGET_S = {
     "03_fully_convolutional_networks": 65,
     "04_recurrent_networks": 90,
     "05_autoencoders": 70,
-    "06a_autoregressive_density": 85,
+    "06a_autoregressive_density": 100,
     "06b_pixelcnn_wavenet": 70,
     "06c_vrnn_transformers": 100,
 }
