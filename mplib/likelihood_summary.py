@@ -39,12 +39,16 @@ PUBLISHED_NAME = {"FVSBN": "FVSBN", "NADE": "NADE", "MADE, one mask": "MADE",
 
 # Quick-mode recipes, each the one its notebook uses (06a's baselines come from
 # likelihood.BASELINES; 06b's PixelCNN, 06c's transformer, 05's VAE are repeated here).
+def _quick(name):
+    return {k: v[0] for k, v in likelihood.BASELINES[name].items()}
+
+
 RECIPES = {
     "Independent": dict(smoothing="Laplace (+1, +2)"),
-    "FVSBN": dict(likelihood.BASELINES["FVSBN"]),
-    "NADE": dict(likelihood.BASELINES["NADE"], d=32),
-    "MADE, one mask": dict(likelihood.BASELINES["MADE"], hidden=[256]),
-    "MADE, 8 masks": dict(likelihood.BASELINES["MADE"], hidden=[256], num_masks=8),
+    "FVSBN": _quick("FVSBN"),
+    "NADE": dict(_quick("NADE"), d=32),
+    "MADE, one mask": dict(_quick("MADE"), hidden=[256]),
+    "MADE, 8 masks": dict(_quick("MADE"), hidden=[256], num_masks=8),
     "PixelCNN": dict(kind="TwoStackPixelCNN", channels=16, layers=3, kernel_size=5, epochs=15,
                      lr=1e-2, batch_size=64),
     "Transformer": dict(d=32, heads=2, layers=2, epochs=15, lr=5e-3, batch_size=64),
@@ -97,7 +101,8 @@ def _train_one(name: str, X_train, X_test, seed: int) -> float:
         images_train, images_test = X_train.view(-1, 1, 8, 8), X_test.view(-1, 1, 8, 8)
         model = vae.VAE(shape=(1, 8, 8), latent=r["latent"], hidden=tuple(r["hidden"]))
         train.fit(model, (images_train, images_train), vae.vae_loss(beta=1.0),
-                  epochs=r["epochs"], lr=r["lr"], batch_size=r["batch_size"], seed=seed)
+                  epochs=r["epochs"], lr=r["lr"], batch_size=r["batch_size"], seed=seed,
+                  progress=False)
         model.eval()
         g = torch.Generator().manual_seed(seed)
         log_px = vae.importance_log_likelihood(model, images_test, K=r["K"], generator=g)
@@ -124,7 +129,7 @@ def _train_one(name: str, X_train, X_test, seed: int) -> float:
     Xtr = X_train.view(-1, 1, 8, 8) if name == "PixelCNN" else X_train
     Xte = X_test.view(-1, 1, 8, 8) if name == "PixelCNN" else X_test
     train.fit(model, (Xtr, Xtr), "bce", epochs=r["epochs"], lr=r["lr"],
-              batch_size=r["batch_size"], seed=seed)
+              batch_size=r["batch_size"], seed=seed, progress=False)
     return likelihood.nll(model, Xte)["nats"]
 
 
