@@ -25,7 +25,8 @@ def test_image_mode_shows_the_query_row_on_the_grid():
     row = maps[0, 0, 20]
     # key j holds pixel j - 1: pixel 19 (row 2, column 3) carries key 20's weight
     assert grid[2, 3] == pytest.approx(row[20] / row[1:].max())
-    assert grid.reshape(-1)[20:].max() == 0                 # pixels not yet read
+    assert np.isnan(grid.reshape(-1)[20:]).all()             # pixels query 20 cannot read
+    assert not np.isnan(grid.reshape(-1)[:20]).any()
     assert w.row.get_xy() == (20 % 8 - 0.5, 20 // 8 - 0.5)  # the predicted pixel, outlined
     assert "predicts pixel (2, 4)" in w.ax_bar.get_title()
     assert f"start token {row[0]:.2f}" in w.ax_map.get_title()

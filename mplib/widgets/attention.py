@@ -65,7 +65,8 @@ class AttentionWidget(FigureWidget):
         ax_map.grid(False)
         if self.image_shape is not None:
             H, W = self.image_shape
-            # Each query's weights scaled to its own maximum (printed in the title).
+            # Each query's weights scaled to its own maximum (printed in the title); the
+            # pixels a query cannot read are left blank (NaN).
             self.im = ax_map.imshow(np.zeros((H, W)), cmap="viridis", vmin=0, vmax=1)
             ax_map.set(xticks=range(W), yticks=range(H), xlabel="column", ylabel="row")
             self.row = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="#d62728",
@@ -97,10 +98,11 @@ class AttentionWidget(FigureWidget):
             self.ax_map.set_title("all queries (row i outlined)")
             return
         H, W = self.image_shape
-        pixels = np.zeros(H * W)
-        pixels[:-1] = row[1:]                   # key j >= 1 holds pixel j - 1; the last pixel
-        pixels = pixels.reshape(H, W)           # is never an input
-        top = float(pixels.max())
+        # key j >= 1 holds pixel j - 1, so query i reads pixels 0..i-1; the rest stay blank
+        pixels = np.full(H * W, np.nan)
+        pixels[:query] = row[1:query + 1]
+        pixels = pixels.reshape(H, W)
+        top = float(np.nanmax(pixels)) if query > 0 else 0.0
         self.im.set_data(pixels / top if top > 0 else pixels)
         self.row.set_xy((query % W - 0.5, query // W - 0.5))   # query i predicts pixel i
         self.ax_map.set_title(f"on the image (max {top:.2f}; start token {row[0]:.2f});\n"
