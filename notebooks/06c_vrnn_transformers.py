@@ -232,19 +232,10 @@ runtime.target(f"held-out negative ELBO {held_out:.3f} < independent Gaussian pe
 # changes the trained model's numbers by little: when q ≈ p, KL(q ‖ p) ≈ KL(p ‖ q) ≈ 0 and
 # a sample of either is alike. The fresh model has no such coincidence, and there every
 # mistake shows.
-#
-# **A negative "negative log-likelihood".** The held-out negative ELBO per step is below 0.
-# The data's own noise sets the scale: given the clean sinusoid, x⁽ᵗ⁾ is N(signal, 0.1²), and
-# the entropy of that Gaussian is ½ log(2πe · 0.1²), the lowest average −log p any model can
-# reach on it:
-
-# %%
-noise_floor = 0.5 * math.log(2 * math.pi * math.e * 0.1 ** 2)
-print(f"noise entropy per step {noise_floor:.3f} nats  <  VRNN held-out {held_out:.3f}  <  "
-      f"independent Gaussian {baseline:.3f}")
 
 # %% [markdown]
-# **Your turn (choice): why is it below 0?** Let `negative_elbo_answer` return one letter.
+# **Your turn (predict): why is it below 0?** The held-out negative ELBO printed above is
+# negative. Let `negative_elbo_answer` return one letter.
 # (a) It is a bug: a negative log-likelihood is never negative. (b) x⁽ᵗ⁾ is continuous, so
 # p(x⁽ᵗ⁾ | z, h) is a density, which exceeds 1 where the decoder is sure (small σ_x). (c) The
 # KL term is negative. (d) The ELBO is larger than log p(x).
@@ -259,6 +250,18 @@ def negative_elbo_answer():
 
 # %% nbgrader={"grade": true, "grade_id": "check_negative_elbo", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 ch6c.check_negative_elbo(negative_elbo_answer)
+
+# %% [markdown]
+# **A negative "negative log-likelihood".** For a real-valued x⁽ᵗ⁾, p is a density: a
+# Gaussian with σ = 0.1 reaches 1/(0.1 √(2π)) ≈ 4 at its mean, and −log 4 < 0. The data's own
+# noise sets the scale: given the clean sinusoid, x⁽ᵗ⁾ is N(signal, 0.1²), and the entropy of
+# that Gaussian, ½ log(2πe · 0.1²), is the lowest average −log p any model can reach on it.
+# Only differences between such numbers mean something, as between the two models here:
+
+# %%
+noise_floor = 0.5 * math.log(2 * math.pi * math.e * 0.1 ** 2)
+print(f"noise entropy per step {noise_floor:.3f} nats  <  VRNN held-out {held_out:.3f}  <  "
+      f"independent Gaussian {baseline:.3f}")
 
 # %% [markdown]
 # **Generation** uses the prior only: from h⁽ᵗ⁾ draw z⁽ᵗ⁾ from the prior, x⁽ᵗ⁾ from the
