@@ -9,7 +9,9 @@ One VAE per time step whose prior is not N(0, I) but is predicted from the RNN s
 
 h⁽ᵗ⁾ summarising x⁽¹⁾..x⁽ᵗ⁻¹⁾. The loss is the negative ELBO summed over steps,
 Σ_t KL(q(z⁽ᵗ⁾ | ·) ‖ p(z⁽ᵗ⁾ | h⁽ᵗ⁾)) − log N(x⁽ᵗ⁾; μ_x⁽ᵗ⁾, σ_x⁽ᵗ⁾²). The conditional
-variant feeds a one-hot label y into prior, encoder, decoder and recurrence. Generation
+variant feeds a given one-hot label y into prior, encoder, decoder and recurrence: a
+simplification of the notes' C-VRNN, whose condition is inferred (a posterior from x, a prior
+from h, and a KL between them). Generation
 uses the prior only. :func:`sinusoid_sequences` makes the seeded toy data of the notebook.
 """
 

@@ -426,8 +426,10 @@ mha = transformer.CausalSelfAttention(d, heads).eval()
 d_h = d // heads
 with torch.no_grad():
     Q, K, V = mha.W_Q(X), mha.W_K(X), mha.W_V(X)
-    per_head = [attend(X, *(W.weight.T[:, k * d_h:(k + 1) * d_h] for W in (mha.W_Q, mha.W_K, mha.W_V)))
-                for k in range(heads)]
+    # head k: columns k·d_h .. (k+1)·d_h of W_Q, W_K, W_V (nn.Linear stores Wᵀ)
+    W_heads = [[W.weight.T[:, k * d_h:(k + 1) * d_h] for W in (mha.W_Q, mha.W_K, mha.W_V)]
+               for k in range(heads)]
+    per_head = [attend(X, *W_k) for W_k in W_heads]
     by_hand = mha.W_O(torch.cat(per_head, dim=1))
     torch.testing.assert_close(by_hand, mha(X[None])[0])
 print(f"attention without a mask is permutation-equivariant; {heads} heads of d_h = {d_h} "
@@ -495,8 +497,8 @@ def strict_mask_answer():
 ch6c.check_strict_mask(strict_mask_answer)
 
 # %% [markdown]
-# The dependences, measured by the Jacobian of a random stack (`transformer.strict_mask_dependence`):
-# row i lists the inputs x_j that reach output i. The 1s on the diagonal are the leak: x_i
+# The dependences, measured by the Jacobian of a random stack
+# (`transformer.strict_mask_dependence`): row i lists the inputs x_j that reach output i. The 1s on the diagonal are the leak: x_i
 # enters through position i's own *query*, which decides the weights, even though the mask
 # keeps it out of the keys and values; the residual X + Attn(X) adds it directly.
 

@@ -78,7 +78,8 @@ def test_strict_mask_answer_is_what_the_dependences_show():
 def test_vrnn_step(capsys):
     fb, out = run(ch6c.check_vrnn_step, ch6c.vrnn_step, capsys)
     assert fb.passed and "3 test inputs" in out
-    wrongs = [("KL reversed", dict(kl_reversed=True)), ("z from the prior", dict(z_from_prior=True)),
+    wrongs = [("KL reversed", dict(kl_reversed=True)),
+              ("z from the prior", dict(z_from_prior=True)),
               ("log-variance as σ", dict(std_is_logvar=True)),
               ("recurrence without z", dict(h_without_z=True))]
     for mistake, kw in wrongs:

@@ -4,8 +4,9 @@ Given the attention weights of a trained causal transformer for one input, shape
 (layers, heads, n, n), the widget shows, for the chosen query position i, its weights over the
 key positions j ≤ i (bars), and the whole map with row i outlined. With ``image_shape=(H, W)``
 (a transformer over an image's pixels in raster order with its input shifted by one: n = H·W,
-position 0 holds the start token, position j pixel j − 1, and query i predicts pixel i) the right panel shows query i's weights on the image grid
-instead, with the pixel that query i predicts outlined. ``labels[i]`` names query i in the title.
+position 0 holds the start token, position j pixel j − 1, and query i predicts pixel i) the
+right panel shows query i's weights on the image grid instead, with the pixel that query i
+predicts outlined. ``labels[i]`` names query i in the title.
 """
 
 from __future__ import annotations
