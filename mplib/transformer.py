@@ -129,3 +129,33 @@ class CausalTransformer(AutoregressiveModel):
         if any(b.attn.attention is None for b in self.blocks):
             raise RuntimeError("run a forward pass first")
         return torch.stack([b.attn.attention for b in self.blocks])
+
+
+def strict_mask_dependence(n: int = 6, d: int = 4, layers: int = 2, residual: bool = False,
+                           seed: int = 0) -> torch.Tensor:
+    """Which inputs reach which outputs through a stack of attention layers with the notes'
+    strict mask (j < i), the input not shifted: D[i, j] = 1 when output i depends on x_j.
+
+    Single-head layers Y = softmax(Q Kᵀ/√d + M) V with random weights (float64), and
+    ``residual=True`` for X + Y. Position 0 may see nothing (its row of M is all −∞, a
+    NaN in softmax): its weights are set to 0 instead, so that the rest can be measured.
+    The dependence comes from the Jacobian of the outputs with respect to the inputs.
+    """
+    _check_int(n, "n", minimum=2)
+    _check_int(d, "d")
+    _check_int(layers, "layers")
+    g = torch.Generator().manual_seed(seed)
+    W = torch.randn(layers, 3, d, d, generator=g, dtype=torch.float64)
+    M = causal_mask(n, include_diagonal=False).double()
+    sees = (M > float("-inf")).any(1, keepdim=True).double()   # 0 for position 0
+    M = M.masked_fill(sees == 0, 0.0)                           # avoid the all −∞ row
+
+    def stack(X):
+        for Wq, Wk, Wv in W:
+            A = torch.softmax((X @ Wq) @ (X @ Wk).T / math.sqrt(d) + M, -1) * sees
+            X = X + A @ (X @ Wv) if residual else A @ (X @ Wv)
+        return X
+
+    X = torch.randn(n, d, generator=g, dtype=torch.float64)
+    J = torch.autograd.functional.jacobian(stack, X)   # (n, d, n, d)
+    return (J.abs().sum((1, 3)) > 0).to(torch.int64)

@@ -9,7 +9,9 @@ One VAE per time step whose prior is not N(0, I) but is predicted from the RNN s
 
 h⁽ᵗ⁾ summarising x⁽¹⁾..x⁽ᵗ⁻¹⁾. The loss is the negative ELBO summed over steps,
 Σ_t KL(q(z⁽ᵗ⁾ | ·) ‖ p(z⁽ᵗ⁾ | h⁽ᵗ⁾)) − log N(x⁽ᵗ⁾; μ_x⁽ᵗ⁾, σ_x⁽ᵗ⁾²). The conditional
-variant feeds a one-hot label y into prior, encoder, decoder and recurrence. Generation
+variant feeds a given one-hot label y into prior, encoder, decoder and recurrence: a
+simplification of the notes' C-VRNN, whose condition is inferred (a posterior from x, a prior
+from h, and a KL between them). Generation
 uses the prior only. :func:`sinusoid_sequences` makes the seeded toy data of the notebook.
 """
 
@@ -192,3 +194,22 @@ def sinusoid_sequences(n: int, T: int = 32, *, periods=PERIODS, noise: float = 0
     t = torch.arange(T, dtype=torch.float32)[None, :]
     X = amp * torch.sin(2 * math.pi * t / P + phase) + noise * torch.randn(n, T, generator=g)
     return X[:, :, None], y
+
+
+def dominant_period(X) -> torch.Tensor:
+    """Period T / k of the largest non-constant peak k = 1..T/2 of each sequence's spectrum.
+
+    X is (N, T) or (N, T, 1); the mean of each sequence is removed first. With T = 32 the
+    detector has 16 possible answers (32, 16, 10.7, 8, ...), so a sequence of white noise
+    hits one given period about 1 time in 16, and a random walk, whose power sits at low
+    frequencies, hits period 32 much more often.
+    """
+    if not torch.is_tensor(X) or X.dim() not in (2, 3) or (X.dim() == 3 and X.shape[2] != 1):
+        raise ValueError(f"X must be a tensor (N, T) or (N, T, 1), got "
+                         f"{tuple(X.shape) if torch.is_tensor(X) else type(X).__name__}")
+    X = X.reshape(len(X), -1).float()
+    T = X.shape[1]
+    if T < 4:
+        raise ValueError(f"X needs at least 4 steps, got T = {T}")
+    spectrum = torch.fft.rfft(X - X.mean(1, keepdim=True), dim=1).abs()
+    return T / spectrum[:, 1:].argmax(1).add(1).float()

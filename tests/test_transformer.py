@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from torch.nn import functional as F
 
 from mplib import likelihood
+from mplib import transformer
 from mplib.transformer import CausalSelfAttention, CausalTransformer, causal_mask
 from mplib.widgets.attention import AttentionWidget, attention_row
 
@@ -98,3 +99,14 @@ def test_fused_model_gives_the_same_logits_and_gradients():
         fused.attention_maps()
     fused.set_fused(False)(x)
     assert fused.attention_maps().shape == (2, 5, 2, 12, 12)
+
+
+def test_strict_mask_dependence_with_the_full_mask_shapes():
+    # The notes' strict mask leaks x_i through the query (see tests/test_exercises_ch6c.py);
+    # here only the arguments.
+    D = transformer.strict_mask_dependence(5, 3, 1, residual=True)
+    assert D.shape == (5, 5) and D.dtype == torch.int64
+    with pytest.raises(ValueError, match="n"):
+        transformer.strict_mask_dependence(1)
+    with pytest.raises(ValueError, match="layers"):
+        transformer.strict_mask_dependence(5, 3, 0)

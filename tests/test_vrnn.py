@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from mplib import vrnn
 from mplib.vrnn import VRNN, kl_gaussians, sinusoid_sequences, train_vrnn
 
 
@@ -71,3 +72,11 @@ def test_vrnn_training_pass_draws_its_noise_on_the_device():
     model = _vrnn.VRNN(x_dim=1, h_dim=4, z_dim=2).to("meta")
     out = model(_torch.zeros(3, 5, 1, device="meta"))
     assert out["kl"].device.type == "meta" and out["kl"].shape == (3, 5)
+
+
+def test_dominant_period_finds_each_class_and_rejects_bad_input():
+    X, y = vrnn.sinusoid_sequences(60, T=32, noise=0.0, seed=3)
+    torch.testing.assert_close(vrnn.dominant_period(X), torch.tensor(vrnn.PERIODS)[y])
+    for bad in (torch.zeros(4), torch.zeros(2, 8, 2), torch.zeros(2, 3)):
+        with pytest.raises(ValueError, match="X"):
+            vrnn.dominant_period(bad)
