@@ -90,3 +90,10 @@ fast-dev: $(STAMP)
 ## make gpu-estimate [NB=...]: full mode's H100 time, ESTIMATED from a fast dev run here
 gpu-estimate: $(STAMP)
 	$(BIN)/python benchmarks/gpu_check.py --estimate $(NB)
+
+# One likelihood table for chapters 5 and 6
+.PHONY: likelihoods
+## make likelihoods: every density model of chapters 5-6 on the digits split, 3 seeds, quick mode
+## (about 1 min CPU) -> benchmarks/results/likelihoods.{json,md}; notebook 06c prints it
+likelihoods: $(STAMP)
+	MPLIB_MODE=quick $(BIN)/python benchmarks/likelihoods.py

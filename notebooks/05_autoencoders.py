@@ -58,7 +58,8 @@ from sklearn.decomposition import PCA
 from torch import nn
 from torch.nn import functional as F
 
-from mplib import data, disentanglement, exercises, plot, runtime, sprites, train, vae
+from mplib import (data, disentanglement, exercises, likelihood, likelihood_summary, plot, runtime,
+                   sprites, train, vae)
 from mplib import exercises_ch5 as ch5
 
 plot.style()
@@ -641,8 +642,8 @@ runtime.target(f"−log p(x) {-log_px.mean():.2f} < −ELBO {-elbo_test:.2f} nat
 model.cpu()
 # The independent model of chapter 6 (footnote 11): each pixel its own Bernoulli, with the
 # Laplace-smoothed training frequency. Any model with dependencies should beat it.
-freq = (B_train.flatten(1).sum(0) + 1) / (len(B_train) + 2)
-nll_indep = -(B_test.flatten(1) * freq.log() + (1 - B_test.flatten(1)) * (1 - freq).log()).sum(1).mean().item()
+independent = likelihood_summary.IndependentPixels(B_train.flatten(1))
+nll_indep = likelihood.nll(independent, B_test.flatten(1))["nats"]
 print(f"  independent pixels (no latent)      {nll_indep:8.2f} nats")
 runtime.target(f"the VAE's −log p(x) {-log_px.mean():.2f} < the independent model's {nll_indep:.2f} nats",
                -log_px.mean().item() < nll_indep)
