@@ -41,7 +41,7 @@ BUDGET_S = {
     "01_neural_networks": 40,
     "02_convolutional_networks": 55,
     "03_fully_convolutional_networks": 65,
-    "04_recurrent_networks": 90,
+    "04_recurrent_networks": 75,
     "05_autoencoders": 70,
     "06a_autoregressive_density": 100,
     "06b_pixelcnn_wavenet": 70,
