@@ -111,7 +111,13 @@ class MadeWidget(FigureWidget):
         self.resample = widgets.Button(description="resample", icon="refresh",
                                        tooltip="sample new hidden degrees (steps the seed)")
         self.resample.on_click(self._next_seed)
+        # Under the preset the seed draws nothing: moving it means "sample degrees with it".
+        self.controls["seed"].observe(self._leave_preset, names="value")
         self.box.children = (self.box.children[0], self.resample) + self.box.children[1:]
+
+    def _leave_preset(self, _=None):
+        if self.controls["degrees"].value != "sampled (seed)":
+            self.controls["degrees"].value = "sampled (seed)"
 
     def _next_seed(self, _=None):
         if self.controls["degrees"].value != "sampled (seed)":
