@@ -114,11 +114,13 @@ def test_made_widget_compute_and_view():
     # the default is the figure itself: every output but the first in the ordering connected
     assert w.controls["degrees"].value == "Figure 15's own"
     assert w.lost.get_text().startswith("✓")
-    w.controls["seed"].value = 75         # the preset ignores the seed
-    assert w.image.value == first
     w.resample.click()                    # resample leaves the preset, same seed
-    assert w.controls["degrees"].value == "sampled (seed)" and w.controls["seed"].value == 75
+    assert w.controls["degrees"].value == "sampled (seed)" and w.controls["seed"].value == 0
     assert w.error is None and w.image.value != first
+    w.controls["degrees"].value = "Figure 15's own"
+    assert w.image.value == first
+    w.controls["seed"].value = 75         # moving the seed leaves the preset too
+    assert w.controls["degrees"].value == "sampled (seed)" and w.image.value != first
     assert w.status.get_text().startswith("✓")
     w.controls["output_rule"].value = "M^V with ≤ (wrong)"
     assert w.status.get_text().startswith("✗")
