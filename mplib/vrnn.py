@@ -18,13 +18,11 @@ uses the prior only. :func:`sinusoid_sequences` makes the seeded toy data of the
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import runtime
 from .checks import integer as _check_int
 
 
@@ -129,46 +127,6 @@ class VRNN(nn.Module):
             xs.append(x)
             h = self.rnn(torch.cat([self.phi_x(x), fz, c], 1), h)
         return torch.stack(xs, 1)
-
-
-def train_vrnn(model: VRNN, X, y=None, *, epochs: int = 10, lr: float = 3e-3,
-               batch_size: int = 64, seed: int = 0, clip: float = 5.0) -> list[float]:
-    """Adam on the negative ELBO; returns the mean training loss of each epoch.
-
-    Under a fast dev run (``runtime.fast_dev_run() == k``): one epoch of at most k batches.
-    """
-    _check_int(epochs, "epochs")
-    _check_int(batch_size, "batch_size")
-    g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    device = next(model.parameters()).device
-    X = X.to(device)
-    y = None if y is None else y.to(device)
-    batches = math.ceil(len(X) / batch_size)
-    planned, capped = epochs * batches, bool(runtime.fast_dev_run())
-    if capped:
-        epochs, batches = 1, runtime.capped(batches)
-    batch_seconds = []
-    losses = []
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(X), generator=g)
-        total, seen = 0.0, 0
-        for b in range(batches):
-            tick = time.perf_counter()
-            idx = order[b * batch_size:(b + 1) * batch_size].to(device)
-            seen += len(idx)
-            loss = model.loss(X[idx], None if y is None else y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-            batch_seconds.append(time.perf_counter() - tick)
-        losses.append(total / seen)
-    if capped:
-        runtime.record_capped_loop(planned, batch_seconds, batch_size=batch_size, where="VRNN")
-    return losses
 
 
 PERIODS = (8.0, 16.0, 32.0)

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from mplib import vrnn
-from mplib.vrnn import VRNN, kl_gaussians, sinusoid_sequences, train_vrnn
+from mplib import train
+from mplib.vrnn import VRNN, kl_gaussians, sinusoid_sequences
 
 
 def test_kl_matches_torch_distributions():
@@ -50,8 +51,9 @@ def test_labels_are_checked():
 def test_training_lowers_the_loss():
     X, _ = sinusoid_sequences(64, T=12, seed=1)
     torch.manual_seed(0)
-    losses = train_vrnn(VRNN(h_dim=16, z_dim=2), X, epochs=6, batch_size=32)
-    assert losses[-1] < losses[0]
+    history = train.fit(VRNN(h_dim=16, z_dim=2), (X,), None, epochs=6, lr=3e-3, batch_size=32,
+                        clip=5.0, progress=False, device="cpu")
+    assert history.train_loss[-1] < history.train_loss[0]
 
 
 def test_sinusoid_sequences():
