@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import integer as _check_int
+from .models import mlp
 
 
 def kl_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
@@ -43,38 +44,34 @@ def gaussian_nll(x, mu, logvar) -> torch.Tensor:
     return 0.5 * (math.log(2 * math.pi) + logvar + (x - mu) ** 2 / logvar.exp())
 
 
-def _mlp(n_in, n_hidden, n_out):
-    return nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_out))
-
-
 class VRNN(nn.Module):
-    """VRNN over sequences x (N, T, x_dim); ``n_classes > 0`` makes it a C-VRNN."""
+    """VRNN over sequences x (N, T, x_dim); ``num_classes > 0`` makes it a C-VRNN."""
 
-    def __init__(self, x_dim: int = 1, h_dim: int = 32, z_dim: int = 4, n_classes: int = 0):
+    def __init__(self, x_dim: int = 1, h_dim: int = 32, z_dim: int = 4, num_classes: int = 0):
         super().__init__()
         self.x_dim = _check_int(x_dim, "x_dim")
         self.h_dim = _check_int(h_dim, "h_dim")
         self.z_dim = _check_int(z_dim, "z_dim")
-        self.n_classes = _check_int(n_classes, "n_classes", minimum=0)
-        c = self.n_classes
+        self.num_classes = _check_int(num_classes, "num_classes", minimum=0)
+        c = self.num_classes
         self.phi_x = nn.Sequential(nn.Linear(x_dim, h_dim), nn.ReLU())
         self.phi_z = nn.Sequential(nn.Linear(z_dim, h_dim), nn.ReLU())
-        self.phi_prior = _mlp(h_dim + c, h_dim, 2 * z_dim)
-        self.phi_enc = _mlp(2 * h_dim + c, h_dim, 2 * z_dim)
-        self.phi_dec = _mlp(2 * h_dim + c, h_dim, 2 * x_dim)
+        self.phi_prior = mlp(h_dim + c, (h_dim,), 2 * z_dim, flatten=False)
+        self.phi_enc = mlp(2 * h_dim + c, (h_dim,), 2 * z_dim, flatten=False)
+        self.phi_dec = mlp(2 * h_dim + c, (h_dim,), 2 * x_dim, flatten=False)
         self.rnn = nn.GRUCell(2 * h_dim + c, h_dim)
 
     def _label(self, y, N, device):
-        if self.n_classes == 0:
+        if self.num_classes == 0:
             if y is not None:
-                raise ValueError("y must be None for an unconditional VRNN (n_classes=0)")
+                raise ValueError("y must be None for an unconditional VRNN (num_classes=0)")
             return torch.zeros(N, 0, device=device)
         if y is None:
-            raise ValueError(f"y (labels 0..{self.n_classes - 1}) is required by a C-VRNN")
+            raise ValueError(f"y (labels 0..{self.num_classes - 1}) is required by a C-VRNN")
         y = torch.as_tensor(y, device=device)
-        if y.shape != (N,) or y.min() < 0 or y.max() >= self.n_classes:
-            raise ValueError(f"y must hold {N} labels in 0..{self.n_classes - 1}")
-        return F.one_hot(y.long(), self.n_classes).float()
+        if y.shape != (N,) or y.min() < 0 or y.max() >= self.num_classes:
+            raise ValueError(f"y must hold {N} labels in 0..{self.num_classes - 1}")
+        return F.one_hot(y.long(), self.num_classes).float()
 
     def forward(self, x, y=None, generator=None) -> dict:
         """Per-step terms of the negative ELBO: {"kl": (N, T), "nll": (N, T), "x_mu": x-shaped}."""

@@ -152,21 +152,21 @@ class ResidualLayer(nn.Module):
 class WaveNet(nn.Module):
     """A tiny WaveNet over ``classes`` μ-law classes.
 
-    forward(x) with x integer classes (N, T) returns logits (N, classes, T); the logits at
+    forward(x) with x integer classes (N, T) returns logits (N, num_classes, T); the logits at
     step t are p(x_{t+1} | x_{≤t}). Receptive field: :attr:`receptive_field` steps.
     """
 
-    def __init__(self, classes: int = 256, channels: int = 32, layers: int = 6,
+    def __init__(self, num_classes: int = 256, channels: int = 32, layers: int = 6,
                  kernel_size: int = 2, schedule: str = "doubling"):
         super().__init__()
-        self.classes = _check_int(classes, "classes", minimum=2)
+        self.num_classes = _check_int(num_classes, "num_classes", minimum=2)
         channels = _check_int(channels, "channels")
         d = dilations(layers, schedule)
         self.receptive_field = receptive_field(d, kernel_size)
-        self.embed = nn.Embedding(self.classes, channels)
+        self.embed = nn.Embedding(self.num_classes, channels)
         self.layers = nn.ModuleList(ResidualLayer(channels, di, kernel_size) for di in d)
         self.head = nn.Sequential(nn.ReLU(), nn.Conv1d(channels, channels, 1), nn.ReLU(),
-                                  nn.Conv1d(channels, self.classes, 1))
+                                  nn.Conv1d(channels, self.num_classes, 1))
 
     def features(self, h):
         """The network from embedded input h (N, channels, T) to logits."""
@@ -261,7 +261,7 @@ def output_changes(net: "WaveNet", x: torch.Tensor, shift: int = 128) -> torch.T
     T = x.numel()
     copies = x.repeat(T + 1, 1)
     steps = torch.arange(T)
-    copies[1 + steps, steps] = (copies[1 + steps, steps] + shift) % net.classes
+    copies[1 + steps, steps] = (copies[1 + steps, steps] + shift) % net.num_classes
     logits = net(copies.to(next(net.parameters()).device)).cpu()        # (T + 1, classes, T)
     return (logits[1:] - logits[:1]).abs().amax(1).T                   # [t, s]
 

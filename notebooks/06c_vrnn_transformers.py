@@ -316,7 +316,7 @@ fig.tight_layout()
 
 # %%
 runtime.seed(0)
-cmodel = vrnn.VRNN(x_dim=1, h_dim=32, z_dim=4, n_classes=3)
+cmodel = vrnn.VRNN(x_dim=1, h_dim=32, z_dim=4, num_classes=3)
 closses = train.fit(cmodel, (X_seq, y_seq), None, epochs=epochs, lr=3e-3, batch_size=64,
                     clip=5.0, seed=runtime.shift(0), progress=False).train_loss
 cmodel.cpu()

@@ -20,18 +20,18 @@ def test_kl_matches_torch_distributions():
         kl_gaussians(mu_q, lv_q, mu_p[:, :2], lv_p)
 
 
-@pytest.mark.parametrize("n_classes", [0, 3])
-def test_vrnn_shapes_and_sampling(n_classes):
+@pytest.mark.parametrize("num_classes", [0, 3])
+def test_vrnn_shapes_and_sampling(num_classes):
     torch.manual_seed(0)
     X, y = sinusoid_sequences(6, T=10, seed=0)
-    model = VRNN(x_dim=1, h_dim=8, z_dim=2, n_classes=n_classes)
-    lab = y if n_classes else None
+    model = VRNN(x_dim=1, h_dim=8, z_dim=2, num_classes=num_classes)
+    lab = y if num_classes else None
     out = model(X, lab)
     assert out["kl"].shape == (6, 10) and out["nll"].shape == (6, 10)
     assert out["x_mu"].shape == X.shape
     assert (out["kl"] >= 0).all()
     assert model.loss(X, lab).ndim == 0
-    s = model.sample(4, 7, y=torch.tensor([0, 1, 2, 0]) if n_classes else None,
+    s = model.sample(4, 7, y=torch.tensor([0, 1, 2, 0]) if num_classes else None,
                      generator=torch.Generator().manual_seed(0))
     assert s.shape == (4, 7, 1) and torch.isfinite(s).all()
 
@@ -39,11 +39,11 @@ def test_vrnn_shapes_and_sampling(n_classes):
 def test_labels_are_checked():
     X, y = sinusoid_sequences(4, T=5)
     with pytest.raises(ValueError, match="y must be None"):
-        VRNN(n_classes=0)(X, y)
+        VRNN(num_classes=0)(X, y)
     with pytest.raises(ValueError, match="required"):
-        VRNN(n_classes=3)(X)
+        VRNN(num_classes=3)(X)
     with pytest.raises(ValueError, match="labels in 0..1"):
-        VRNN(n_classes=2)(X, torch.tensor([0, 1, 2, 0]))
+        VRNN(num_classes=2)(X, torch.tensor([0, 1, 2, 0]))
     with pytest.raises(ValueError, match="x must be a tensor"):
         VRNN()(torch.zeros(4, 5))
 
