@@ -67,13 +67,8 @@ def _as_tensors(data, argname, *, pair=True):
     return tuple(data)
 
 
-def _as_pair(data, argname):
-    """Accept a Split (its train part), or an (X, y) pair of tensors with equal length."""
-    return _as_tensors(data, argname, pair=True)
-
-
 def _check_model_loss(model):
-    """``loss=None`` means the model scores a batch itself, ``model.loss(*batch)`` (minGPT's way)."""
+    """``loss=None``: the model scores a batch itself, ``model.loss(*batch)`` (minGPT's way)."""
     if not callable(getattr(model, "loss", None)):
         raise TypeError(f"loss is None, so the model must have a loss(*batch) method; "
                         f"{type(model).__name__} has none")
@@ -241,7 +236,8 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         history.epoch.append(epoch)
         history.train_loss.append(float(running) / seen)  # one sync per epoch, not per batch
         if test is not None:
-            scores = evaluate(model, test, None if loss is None else loss_fn, batch_size=eval_batch_size, device=device)
+            scores = evaluate(model, test, None if loss is None else loss_fn,
+                              batch_size=eval_batch_size, device=device)
             if capped:  # a real run scores the test set after every epoch
                 runtime.annotate_capped_loops(
                     len(runtime.capped_loops()) - 1,
