@@ -4,7 +4,7 @@
   F(x) = sign(x) ln(1 + μ|x|) / ln(1 + μ), and back.
 * :class:`CausalConv1d`: a 1-D convolution padded on the left only, so output t sees
   inputs t − (k − 1)d, ..., t and nothing later.
-* :func:`receptive_field` (closed form 1 + Σ_ℓ (k − 1) d_ℓ, = 2^L for k = 2 and doubling
+* :func:`dilated_receptive_field` (closed form 1 + Σ_ℓ (k − 1) d_ℓ, = 2^L for k = 2 and doubling
   dilations) and :func:`receptive_field_autograd` (the same, measured by autograd).
 * :func:`dilation_path`: the units of Figure 18 that one output depends on, layer by layer.
 * :class:`WaveNet`: embedding, gated residual dilated layers, skip connections, 256 logits
@@ -82,7 +82,7 @@ def dilations(layers: int, schedule: str = "doubling") -> list[int]:
     return [2 ** l if schedule == "doubling" else 1 for l in range(layers)]
 
 
-def receptive_field(dilation_list, kernel_size: int = 2) -> int:
+def dilated_receptive_field(dilation_list, kernel_size: int = 2) -> int:
     """1 + Σ_ℓ (k − 1) d_ℓ: how many inputs one output of the stack sees."""
     k = _check_int(kernel_size, "kernel_size")
     return 1 + sum((k - 1) * _check_int(d, "dilation") for d in dilation_list)
@@ -162,7 +162,7 @@ class WaveNet(nn.Module):
         self.num_classes = _check_int(num_classes, "num_classes", minimum=2)
         channels = _check_int(channels, "channels")
         d = dilations(layers, schedule)
-        self.receptive_field = receptive_field(d, kernel_size)
+        self.receptive_field = dilated_receptive_field(d, kernel_size)
         self.embed = nn.Embedding(self.num_classes, channels)
         self.layers = nn.ModuleList(ResidualLayer(channels, di, kernel_size) for di in d)
         self.head = nn.Sequential(nn.ReLU(), nn.Conv1d(channels, channels, 1), nn.ReLU(),

@@ -468,7 +468,7 @@ for L in range(1, 8):
     row = []
     for schedule in ("doubling", "ones"):
         d = wavenet.dilations(L, schedule)
-        R = wavenet.receptive_field(d)
+        R = wavenet.dilated_receptive_field(d)
         R_grad = wavenet.receptive_field_autograd(wavenet.CausalStack(d), T=300)
         assert R == R_grad
         row += [R, R_grad]
@@ -496,7 +496,7 @@ runtime.seed(0)
 stack = wavenet.CausalStack(list(ch6b.RF_DILATIONS), kernel_size=ch6b.RF_KERNEL)
 print(f"dilations {list(ch6b.RF_DILATIONS)}: autograd counts "
       f"{wavenet.receptive_field_autograd(stack, T=200)} inputs; one block of four reaches "
-      f"{wavenet.receptive_field(ch6b.RF_DILATIONS[:4])}")
+      f"{wavenet.dilated_receptive_field(ch6b.RF_DILATIONS[:4])}")
 
 # %% [markdown]
 # **Widget: WaveNet dilation (Figure 18).** The units of each layer in a row, the input at
