@@ -18,12 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ACTIVATIONS = {
-    "sigmoid": lambda a: 0.5 * (1.0 + np.tanh(0.5 * a)),  # = 1/(1+e^-a), without overflow
-    "tanh": np.tanh,
-    "relu": lambda a: np.maximum(a, 0.0),
-    "step": lambda a: (a > 0).astype(float),
-}
+from .activations import ACTIVATIONS  # σ: sigmoid, tanh, relu, step 1{x > 0}
 
 TARGETS = {
     "sine": lambda x: np.sin(2 * np.pi * 2 * x),
@@ -120,8 +115,12 @@ def _nested_least_squares(H, y, Ns, ridge=RIDGE):
         return [solve_triangular(R[:N, :N], z[:N]) for N in Ns]
 
 
-def fit(target="sine", N: int = 10, activation: str = "sigmoid", *, seed: int = 0) -> Fit:
-    """Random wᵢ, bᵢ, then v by least squares on a grid; the sup error on a finer grid."""
+def approximate(target="sine", N: int = 10, activation: str = "sigmoid", *, seed: int = 0) -> Fit:
+    """Random wᵢ, bᵢ, then v by least squares on a grid; the sup error on a finer grid.
+
+    (Named for what it does to the target, and so that it is not mistaken for train.fit,
+    which trains a network by gradient descent.)
+    """
     _check(activation, target, N)
     f = target_function(target)
     w, b = random_features(N, seed)
@@ -136,7 +135,7 @@ def fit(target="sine", N: int = 10, activation: str = "sigmoid", *, seed: int = 
 def error_curve(target="sine", activation: str = "sigmoid", Ns=None, *, seed: int = 0):
     """Sup error of the fitted g for each N in ``Ns`` (default 1..100): (Ns, errors).
 
-    Same numbers as ``fit(target, N, activation).sup_error`` for each N, computed at once.
+    Same numbers as ``approximate(target, N, activation).sup_error`` for each N, computed at once.
     """
     _check(activation, target)
     Ns = np.arange(1, 101) if Ns is None else np.asarray(Ns, dtype=int)

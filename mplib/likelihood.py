@@ -175,17 +175,30 @@ BASELINES = {  # (quick, full)
 }
 
 
-def baseline_config(name: str) -> dict:
-    """The training settings (epochs, lr, batch_size) of a baseline for the current mode."""
+MODES = ("quick", "full")
+
+
+def _check_mode(mode):
+    """The budget is an argument: library code does not read the run's mode itself."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    return mode
+
+
+def baseline_config(name: str, mode: str = "quick") -> dict:
+    """The training settings (epochs, lr, batch_size) of a baseline for ``mode``.
+
+    ``mode`` is "quick" or "full"; a notebook passes its own, ``runtime.mode()``.
+    """
     if name not in BASELINES:
         raise ValueError(f"name must be one of {tuple(BASELINES)}, got {name!r}")
-    full = runtime.mode() == "full"
+    full = _check_mode(mode) == "full"
     return {k: v[1] if full else v[0] for k, v in BASELINES[name].items()}
 
 
 def make_baselines(n: int, seed: int = 0, *, num_masks: int = 1, ordering=None,
-                   ordering_seed: int | None = None) -> dict:
-    """Untrained FVSBN, NADE and MADE for n pixels, sized for the current mode.
+                   ordering_seed: int | None = None, mode: str = "quick") -> dict:
+    """Untrained FVSBN, NADE and MADE for n pixels, sized for ``mode`` ("quick" or "full").
 
     num_masks  the number of MADE connectivity masks (see autoregressive.MADE): 1 is the
                plain MADE; K > 1 trains K masks in turn and averages the K densities.
@@ -197,21 +210,22 @@ def make_baselines(n: int, seed: int = 0, *, num_masks: int = 1, ordering=None,
     from .autoregressive import FVSBN, MADE, NADE
 
     runtime.seed(seed)
-    d = runtime.budget(quick=32, full=500)
-    hidden = runtime.budget(quick=[256], full=[500, 500])
+    full = _check_mode(mode) == "full"
+    d = 500 if full else 32
+    hidden = [500, 500] if full else [256]
     return {"FVSBN": FVSBN(n), "NADE": NADE(n, d),
             "MADE": MADE(n, hidden, seed=seed, num_masks=num_masks, ordering=ordering,
                          ordering_seed=ordering_seed)}
 
 
 def fit_baseline(name: str, model, X_train, X_test, *, seed: int = 0, epochs=None,
-                 progress: bool = False):
-    """Train ``model`` with the budget of baseline ``name`` for the mode; its train.History.
+                 progress: bool = False, mode: str = "quick"):
+    """Train ``model`` with the budget of baseline ``name`` for ``mode``; its train.History.
 
     This is how :func:`train_baselines` trains each model, for variants made with
     :func:`make_baselines` (another ordering, several masks) to get exactly the same budget.
     """
-    cfg = baseline_config(name)
+    cfg = baseline_config(name, mode)
     X_train = _flatten_binary(X_train, "X_train")
     X_test = _flatten_binary(X_test, "X_test")
     if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
@@ -223,7 +237,7 @@ def fit_baseline(name: str, model, X_train, X_test, *, seed: int = 0, epochs=Non
                      eval_batch_size=cfg["batch_size"])
 
 
-def _cache_path(X_train, X_test, epochs, seed, num_masks=1):
+def _cache_path(X_train, X_test, epochs, seed, num_masks=1, mode="quick"):
     """Where trained baselines for exactly these data and settings are kept."""
     import hashlib
 
@@ -233,8 +247,8 @@ def _cache_path(X_train, X_test, epochs, seed, num_masks=1):
     for X in (X_train, X_test):
         h.update(repr(tuple(X.shape)).encode())
         h.update(X.to(torch.uint8).cpu().numpy().tobytes())
-    configs = {name: baseline_config(name) for name in BASELINES}
-    key = (configs, epochs, seed, runtime.seed_offset(), runtime.mode(), torch.__version__)
+    configs = {name: baseline_config(name, mode) for name in BASELINES}
+    key = (configs, epochs, seed, runtime.seed_offset(), mode, torch.__version__)
     if num_masks != 1:  # the plain MADE keeps the key it always had
         key += (("num_masks", num_masks),)
     h.update(repr(key).encode())
@@ -243,11 +257,13 @@ def _cache_path(X_train, X_test, epochs, seed, num_masks=1):
 
 def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=None,
                     progress: bool = False, cache: bool = False,
-                    num_masks: int = 1) -> LikelihoodTable:
+                    num_masks: int = 1, mode: str = "quick") -> LikelihoodTable:
     """Train FVSBN, NADE and MADE with teacher forcing; return their held-out table.
 
     X_train, X_test  binary (N, n) or (N, 1, H, W).
-    epochs           one number for all three models; None: each model's budget for the mode.
+    epochs           one number for all three models; None: each model's budget for ``mode``.
+    mode             "quick" or "full": the models' sizes and budgets (``BASELINES``); a
+                     notebook passes ``runtime.mode()``.
     published        optional {name: nats} shown alongside (PUBLISHED_MNIST for MNIST).
     cache            keep the trained models in mplib's cache folder, keyed by the data, the
                      settings, the seed and the mode, and load them instead of training when
@@ -267,10 +283,11 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
         raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
     if not isinstance(num_masks, int) or isinstance(num_masks, bool) or num_masks < 1:
         raise ValueError(f"num_masks must be a positive integer, got {num_masks!r}")
+    _check_mode(mode)
     table = LikelihoodTable()
-    models = make_baselines(X_train.shape[1], seed, num_masks=num_masks)
+    models = make_baselines(X_train.shape[1], seed, num_masks=num_masks, mode=mode)
     use_cache = cache and not runtime.fast_dev_run()
-    path = _cache_path(X_train, X_test, epochs, seed, num_masks) if use_cache else None
+    path = _cache_path(X_train, X_test, epochs, seed, num_masks, mode) if use_cache else None
     if path is not None and path.exists():
         try:
             saved = torch.load(path, weights_only=True)
@@ -285,11 +302,11 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
         except Exception as err:  # an unreadable or stale file: train again, and say so
             print(f"could not load {path} ({type(err).__name__}); training again")
             table = LikelihoodTable()
-            models = make_baselines(X_train.shape[1], seed, num_masks=num_masks)
+            models = make_baselines(X_train.shape[1], seed, num_masks=num_masks, mode=mode)
     for name, model in models.items():
         recorded = len(runtime.capped_loops())
         history = fit_baseline(name, model, X_train, X_test, seed=seed, epochs=epochs,
-                               progress=progress)
+                               progress=progress, mode=mode)
         if cache:
             runtime.annotate_capped_loops(recorded, cached=name)
         scores = nll(model, X_test)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from . import activations
+
 DIGITS_MLP_HIDDEN = (128,)
 MNIST_MLP_HIDDEN = (512, 256)
-
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 
 
 def _positive_int(value, name):
@@ -24,11 +24,13 @@ def _positive_int(value, name):
 
 
 def mlp(in_features: int, hidden, out_features: int, activation: str = "relu",
-        *, dropout: float = 0.0) -> nn.Sequential:
+        *, dropout: float = 0.0, flatten: bool = True) -> nn.Sequential:
     """Flatten, then Linear → σ (→ Dropout) for each size in ``hidden``, then a Linear output.
 
     The output layer has no activation: it returns logits (use cross-entropy on them).
     ``hidden`` is a sequence of sizes, e.g. ``DIGITS_MLP_HIDDEN``; ``()`` gives a linear model.
+    ``flatten=False`` leaves out the Flatten, for inputs that are already vectors with any
+    leading dimensions (the VAE's codes z of shape (K, N, d), the VRNN's per-step inputs).
     """
     _positive_int(in_features, "in_features")
     _positive_int(out_features, "out_features")
@@ -40,14 +42,14 @@ def mlp(in_features: int, hidden, out_features: int, activation: str = "relu",
         raise TypeError(f"hidden must be a sequence of layer sizes, got {hidden!r}") from None
     for k, h in enumerate(hidden):
         _positive_int(h, f"hidden[{k}]")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+    # σ from the one table (mplib.activations), among those a network can be trained through
+    sigma = activations.get(activation, among=activations.names(trainable=True)).module
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
-    layers: list[nn.Module] = [nn.Flatten()]
+    layers: list[nn.Module] = [nn.Flatten()] if flatten else []
     width = in_features
     for h in hidden:
-        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
+        layers += [nn.Linear(width, h), sigma()]
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = h

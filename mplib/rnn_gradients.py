@@ -13,29 +13,26 @@ from __future__ import annotations
 
 import numpy as np
 
-# activation: (σ, σ', γ = sup |σ'|)
-ACTIVATIONS = {
-    "tanh": (np.tanh, lambda a: 1.0 - np.tanh(a) ** 2, 1.0),
-    "sigmoid": (lambda a: 1.0 / (1.0 + np.exp(-a)),
-                lambda a: np.exp(-np.abs(a)) / (1.0 + np.exp(-np.abs(a))) ** 2, 0.25),
-    "relu": (lambda a: np.maximum(a, 0.0), lambda a: (a > 0).astype(float), 1.0),
-}
+from .activations import ACTIVATIONS
+
+# The Elman cell's choices of σ: those of mplib.activations with a derivative σ' and γ.
+ACTIVATION_NAMES = ("tanh", "sigmoid", "relu")
 CELLS = ("elman", "lstm")
 
 
 def _sigmoid(a):
-    return ACTIVATIONS["sigmoid"][0](a)
+    return ACTIVATIONS["sigmoid"].f(a)
 
 
 def _check_activation(activation):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+    if activation not in ACTIVATION_NAMES:
+        raise ValueError(f"activation must be one of {ACTIVATION_NAMES}, got {activation!r}")
 
 
 def gamma(activation: str) -> float:
     """γ = sup |σ'(a)|: 1 for tanh and ReLU, 1/4 for the logistic sigmoid."""
     _check_activation(activation)
-    return ACTIVATIONS[activation][2]
+    return ACTIVATIONS[activation].gamma
 
 
 def _check_scale(scale):
@@ -77,7 +74,7 @@ class RandomWeights:
 def elman_forward(W_h, W_x, x, activation: str = "tanh", h0=None):
     """h^(t) = σ(W_h h^(t-1) + W_x x^(t)) for t = 1..T; returns (h of shape (T+1, H), a (T, H))."""
     _check_activation(activation)
-    sigma = ACTIVATIONS[activation][0]
+    sigma = ACTIVATIONS[activation].f
     W_h, W_x, x = (np.asarray(v, dtype=float) for v in (W_h, W_x, x))
     H = W_h.shape[0]
     if W_h.shape != (H, H):
@@ -98,7 +95,7 @@ def elman_forward(W_h, W_x, x, activation: str = "tanh", h0=None):
 def elman_step_jacobians(W_h, W_x, x, activation: str = "tanh", h0=None) -> np.ndarray:
     """J_t = ∂h^(t)/∂h^(t-1) = diag(σ'(a^(t))) W_h for t = 1..T, shape (T, H, H)."""
     _, a = elman_forward(W_h, W_x, x, activation, h0)
-    dsigma = ACTIVATIONS[activation][1]
+    dsigma = ACTIVATIONS[activation].derivative
     return dsigma(a)[:, :, None] * np.asarray(W_h, dtype=float)[None]
 
 

@@ -42,20 +42,36 @@ class History:
         return "History(" + ", ".join(parts) + ")"
 
 
-def _as_pair(data, argname):
-    """Accept a Split (its train part), or an (X, y) pair of tensors with equal length."""
+def _as_tensors(data, argname, *, pair=True):
+    """Accept a Split (its train part), or a tuple of tensors of equal length.
+
+    With ``pair`` (a loss function given) the tuple must be (X, y). Without (the model's own
+    ``loss``) it is whatever the model's ``loss`` takes: (X,), (X, y), ...
+    """
     if hasattr(data, "X_train"):
         return data.X_train, data.y_train
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+    if pair and not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise ValueError(f"{argname} must be a Split or a pair (X, y) of tensors")
-    X, y = data
-    if not (torch.is_tensor(X) and torch.is_tensor(y)):
-        raise TypeError(f"{argname} must hold tensors, got {type(X).__name__}, {type(y).__name__}")
-    if len(X) != len(y):
-        raise ValueError(f"{argname}: X and y must have the same length, got {len(X)} and {len(y)}")
-    if len(X) == 0:
+    if not (isinstance(data, (tuple, list)) and len(data) >= 1):
+        raise ValueError(f"{argname} must be a Split or a tuple of tensors, e.g. (X,) or (X, y)")
+    if not all(torch.is_tensor(t) for t in data):
+        raise TypeError(f"{argname} must hold tensors, got "
+                        + ", ".join(type(t).__name__ for t in data))
+    lengths = [len(t) for t in data]
+    if len(set(lengths)) != 1:
+        names = "X and y" if len(data) == 2 else "the tensors"
+        raise ValueError(f"{argname}: {names} must have the same length, got "
+                         + " and ".join(map(str, lengths)))
+    if lengths[0] == 0:
         raise ValueError(f"{argname} is empty")
-    return X, y
+    return tuple(data)
+
+
+def _check_model_loss(model):
+    """``loss=None``: the model scores a batch itself, ``model.loss(*batch)`` (minGPT's way)."""
+    if not callable(getattr(model, "loss", None)):
+        raise TypeError(f"loss is None, so the model must have a loss(*batch) method; "
+                        f"{type(model).__name__} has none")
 
 
 def _resolve_loss(loss):
@@ -76,20 +92,30 @@ def _positive_int(value, name):
 @torch.no_grad()
 def evaluate(model: nn.Module, data, loss="cross_entropy", *, batch_size: int = 1024,
              device=None) -> dict:
-    """Mean loss over ``data`` and, when the targets are class labels, accuracy."""
-    X, y = _as_pair(data, "data")
-    loss_fn = _resolve_loss(loss)
+    """Mean loss over ``data`` and, when the targets are class labels, accuracy.
+
+    ``loss`` as in :func:`fit`; with None the model scores each batch, ``model.loss(*batch)``.
+    """
+    tensors = _as_tensors(data, "data", pair=loss is not None)
+    if loss is None:
+        _check_model_loss(model)
+    else:
+        loss_fn = _resolve_loss(loss)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
     total, correct, classify, seen = 0.0, 0, False, 0
-    batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
+    batches, clock = math.ceil(len(tensors[0]) / batch_size), runtime.LoopClock()
     # Under a fast dev run only the first k batches are scored (runtime.capped).
     for b in range(runtime.capped(batches)):
         with clock:
             i = b * batch_size
-            xb, yb = X[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
-            seen += len(xb)
+            batch = tuple(t[i:i + batch_size].to(device) for t in tensors)
+            seen += len(batch[0])
+            if loss is None:
+                total += float(model.loss(*batch)) * len(batch[0])
+                continue
+            xb, yb = batch
             out = model(xb)
             total += float(loss_fn(out, yb)) * len(xb)
             # Accuracy only makes sense for logits (N, classes) against integer labels (N,).
@@ -109,15 +135,20 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         batch_size: int = 128, optimizer: str | torch.optim.Optimizer = "adam",
         weight_decay: float = 0.0, clip: float | None = None, test=None, device=None,
         progress: bool = True, live_plot: bool = False, seed: int | None = 0,
-        eval_batch_size: int = 1024) -> History:
+        eval_batch_size: int = 1024, scheduler=None) -> History:
     """Train ``model`` on ``data`` for ``epochs`` epochs; return a :class:`History`.
 
-    data      a Split (its train part is used, its test part evaluated each epoch) or (X, y).
-    loss      a name in ``LOSSES`` or any callable ``loss(model_output, y)``.
+    data      a Split (its train part is used, its test part evaluated each epoch) or (X, y);
+              with ``loss=None``, any tuple of tensors the model's ``loss`` takes, e.g. (X,).
+    loss      a name in ``LOSSES``, any callable ``loss(model_output, y)``, or None: the model
+              scores a batch itself, ``model.loss(*batch)`` (a VRNN's negative ELBO, say).
     clip      if given, rescale the gradient to norm at most ``clip`` (§4.3) before each step.
     test      an (X, y) pair to evaluate after each epoch; defaults to the Split's test part.
     eval_batch_size  batch size of that evaluation (smaller for models with large activations).
     device    defaults to ``runtime.device()``; model and data are moved there once, whole.
+    scheduler a learning-rate schedule stepped after every optimizer step, given as a function
+              ``scheduler(optimizer, total_steps)`` that builds it, so that a schedule over the
+              whole run (OneCycleLR) knows the number of steps fit will take.
 
     Under a fast dev run (``MPLIB_FAST_DEV_RUN=k``, see ``runtime.fast_dev_run``) the run is
     one epoch of at most k batches, whatever ``epochs`` says, and the test set is scored on
@@ -126,11 +157,11 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
     The model is left in training mode: call ``model.eval()`` before using it for prediction
     (dropout, batch norm and any noise the model adds in training mode stay on otherwise).
     """
-    X, y = _as_pair(data, "data")
+    tensors = _as_tensors(data, "data", pair=loss is not None)
     if test is None and hasattr(data, "X_test"):
         test = data.test
     if test is not None:
-        _as_pair(test, "test")
+        _as_tensors(test, "test", pair=loss is not None)
     _positive_int(epochs, "epochs")
     _positive_int(batch_size, "batch_size")
     _positive_int(eval_batch_size, "eval_batch_size")
@@ -138,13 +169,19 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if clip is not None and not (clip > 0):
         raise ValueError(f"clip must be a positive number or None, got {clip!r}")
-    loss_fn = _resolve_loss(loss)
+    if loss is None:
+        _check_model_loss(model)
+    else:
+        loss_fn = _resolve_loss(loss)
+    if scheduler is not None and not callable(scheduler):
+        raise TypeError(f"scheduler must be a function (optimizer, total_steps) -> schedule, "
+                        f"got {type(scheduler).__name__}")
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
     device = torch.device(device) if device is not None else runtime.device()
     model.to(device)
-    X, y = X.to(device), y.to(device)
+    tensors = tuple(t.to(device) for t in tensors)
     if isinstance(optimizer, torch.optim.Optimizer):
         opt = optimizer
     elif optimizer == "adam":
@@ -157,11 +194,12 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
     if seed is not None:
         g.manual_seed(seed)
 
-    n = len(X)
+    n = len(tensors[0])
     batches = math.ceil(n / batch_size)
     planned, capped, planned_epochs = epochs * batches, bool(runtime.fast_dev_run()), epochs
     if capped:
         epochs, batches = 1, runtime.capped(batches)
+    schedule = scheduler(opt, epochs * batches) if scheduler is not None else None
     batch_seconds = []
 
     history, plot = History(), None
@@ -179,13 +217,18 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
             tick = time.perf_counter()
             idx = order[b * batch_size:(b + 1) * batch_size]
             seen += len(idx)
-            out = model(X[idx])
-            batch_loss = loss_fn(out, y[idx])
+            batch = tuple(t[idx] for t in tensors)
+            if loss is None:
+                batch_loss = model.loss(*batch)
+            else:
+                batch_loss = loss_fn(model(batch[0]), batch[1])
             opt.zero_grad(set_to_none=True)
             batch_loss.backward()
             if clip is not None:
                 nn.utils.clip_grad_norm_(params, clip)
             opt.step()
+            if schedule is not None:
+                schedule.step()
             running += batch_loss.detach() * len(idx)
             if capped:  # time each batch: wait for it to finish (only under the cap)
                 float(running)
@@ -193,11 +236,12 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         history.epoch.append(epoch)
         history.train_loss.append(float(running) / seen)  # one sync per epoch, not per batch
         if test is not None:
-            scores = evaluate(model, test, loss_fn, batch_size=eval_batch_size, device=device)
+            scores = evaluate(model, test, None if loss is None else loss_fn,
+                              batch_size=eval_batch_size, device=device)
             if capped:  # a real run scores the test set after every epoch
                 runtime.annotate_capped_loops(
                     len(runtime.capped_loops()) - 1,
-                    planned=planned_epochs * math.ceil(len(_as_pair(test, "test")[0])
+                    planned=planned_epochs * math.ceil(len(_as_tensors(test, "test", pair=False)[0])
                                                        / eval_batch_size))
             history.test_loss.append(scores["loss"])
             if "accuracy" in scores:

@@ -8,7 +8,8 @@ The pieces a VAE needs, each small enough to read and test on its own:
   logits), whose ``forward`` returns the tuple (logits, μ, log σ²);
 * :func:`elbo`            E_q[log p(x | z)] − β · KL, per example, in nats;
 * :func:`vae_loss`        the negative mean ELBO as a ``loss(model_output, x)`` for ``train.fit``;
-* :func:`importance_log_likelihood`  the K-sample importance-sampling estimate of log p(x).
+* :func:`importance_log_likelihood`  the K-sample importance-sampling estimate of log p(x),
+  from :func:`importance_log_weights` (whose mean over the K samples is a Monte-Carlo ELBO).
 
 Everything works on binary (or [0, 1]) images of any shape; the decoder is Bernoulli.
 """
@@ -22,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import runtime
+from .models import mlp
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -64,15 +66,6 @@ def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
     return ll.flatten(start_dim=logits.dim() - x.dim() + 1).sum(-1)
 
 
-def _mlp(sizes):
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
 class VAE(nn.Module):
     """MLP VAE: encoder x ↦ (μ, log σ²), decoder z ↦ Bernoulli logits of the image.
 
@@ -93,8 +86,8 @@ class VAE(nn.Module):
             raise ValueError(f"hidden sizes must be positive, got {hidden!r}")
         self.shape, self.latent = shape, latent
         n = math.prod(shape)
-        self.encoder = _mlp((n, *hidden, 2 * latent))          # f_φ: x ↦ (μ, log σ²)
-        self.decoder = _mlp((latent, *hidden[::-1], n))       # g_ψ: z ↦ logits of p(x | z)
+        self.encoder = mlp(n, hidden, 2 * latent, flatten=False)        # f_φ: x ↦ (μ, log σ²)
+        self.decoder = mlp(latent, hidden[::-1], n, flatten=False)     # g_ψ: z ↦ logits of p(x|z)
 
     def encode(self, x: torch.Tensor):
         """(μ, log σ²) of q_φ(z | x)."""
@@ -111,8 +104,12 @@ class VAE(nn.Module):
         return self.decode(z), mu, logvar
 
     @torch.no_grad()
-    def sample(self, n: int, *, generator=None) -> torch.Tensor:
-        """Pixel means of p(x | z) for z drawn from the prior N(0, I)."""
+    def sample_means(self, n: int, *, generator=None) -> torch.Tensor:
+        """Pixel means E[x | z] of p(x | z) for n codes z drawn from the prior N(0, I).
+
+        These are the probabilities of the Bernoulli pixels, not binary samples of x: the
+        usual way to show what a VAE generates, since a draw of x adds independent pixel noise.
+        """
         device = next(self.parameters()).device
         z = torch.randn(n, self.latent, generator=generator).to(device)
         return torch.sigmoid(self.decode(z))
@@ -159,18 +156,29 @@ def evaluate_elbo(model: VAE, X: torch.Tensor, *, batch_size: int = 1000, genera
 
 @torch.no_grad()
 def importance_log_likelihood(model: VAE, X: torch.Tensor, K: int = 100, *, batch_size: int = 100,
-                              generator=None, return_elbo: bool = False):
+                              generator=None) -> torch.Tensor:
     """Per-example estimate of log p(x) = log E_{z~q(z|x)}[p(x|z) p(z) / q(z|x)] with K samples.
 
-    log p̂_K(x) = logsumexp_k w_k − log K with w_k = log p(x|z_k) + log p(z_k) − log q(z_k|x).
-    Its expectation increases with K towards log p(x) and, for K = 1, equals the ELBO. With
-    ``return_elbo`` also the per-example mean of the same w_k (a Monte-Carlo ELBO), which is
-    never above log p̂_K (Jensen: the log of a mean is at least the mean of the logs).
+    log p̂_K(x) = logsumexp_k w_k − log K with w_k = log p(x|z_k) + log p(z_k) − log q(z_k|x)
+    (the w_k are :func:`importance_log_weights`). Its expectation increases with K towards
+    log p(x) and, for K = 1, equals the ELBO.
+    """
+    log_w = importance_log_weights(model, X, K, batch_size=batch_size, generator=generator)
+    return torch.logsumexp(log_w, 0) - math.log(K)
+
+
+@torch.no_grad()
+def importance_log_weights(model: VAE, X: torch.Tensor, K: int = 100, *, batch_size: int = 100,
+                           generator=None) -> torch.Tensor:
+    """The log importance weights w_k (K, N) of :func:`importance_log_likelihood`.
+
+    Their mean over k is a Monte-Carlo ELBO, never above log p̂_K from the same w_k (Jensen:
+    the log of a mean is at least the mean of the logs).
     """
     if not isinstance(K, int) or isinstance(K, bool) or K <= 0:
         raise ValueError(f"K must be a positive integer, got {K!r}")
     device = next(model.parameters()).device
-    estimates, elbos = [], []
+    weights = []
     batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
     # Under a fast dev run only the first k batches are estimated (runtime.capped).
     for b in range(runtime.capped(batches)):
@@ -181,12 +189,9 @@ def importance_log_likelihood(model: VAE, X: torch.Tensor, K: int = 100, *, batc
             z = mu + torch.exp(0.5 * logvar) * eps                          # (K, B, d)
             log_w = (bernoulli_log_likelihood(model.decode(z), x) + log_normal(z)
                      - log_normal(z, mu, logvar))                           # (K, B)
-            estimates.append(torch.logsumexp(log_w, 0) - math.log(K))
-            elbos.append(log_w.mean(0))
+            weights.append(log_w)
     clock.record(batches, batch_size=batch_size, where="importance sampling", kind="score")
-    if return_elbo:
-        return torch.cat(estimates), torch.cat(elbos)
-    return torch.cat(estimates)
+    return torch.cat(weights, 1)
 
 
 def vae_nll_row(X_train: torch.Tensor, X_test: torch.Tensor, seed: int = 0, *, K: int = 200,

@@ -18,14 +18,13 @@ uses the prior only. :func:`sinusoid_sequences` makes the seeded toy data of the
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import runtime
 from .checks import integer as _check_int
+from .models import mlp
 
 
 def kl_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
@@ -45,38 +44,34 @@ def gaussian_nll(x, mu, logvar) -> torch.Tensor:
     return 0.5 * (math.log(2 * math.pi) + logvar + (x - mu) ** 2 / logvar.exp())
 
 
-def _mlp(n_in, n_hidden, n_out):
-    return nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_out))
-
-
 class VRNN(nn.Module):
-    """VRNN over sequences x (N, T, x_dim); ``n_classes > 0`` makes it a C-VRNN."""
+    """VRNN over sequences x (N, T, x_dim); ``num_classes > 0`` makes it a C-VRNN."""
 
-    def __init__(self, x_dim: int = 1, h_dim: int = 32, z_dim: int = 4, n_classes: int = 0):
+    def __init__(self, x_dim: int = 1, h_dim: int = 32, z_dim: int = 4, num_classes: int = 0):
         super().__init__()
         self.x_dim = _check_int(x_dim, "x_dim")
         self.h_dim = _check_int(h_dim, "h_dim")
         self.z_dim = _check_int(z_dim, "z_dim")
-        self.n_classes = _check_int(n_classes, "n_classes", minimum=0)
-        c = self.n_classes
+        self.num_classes = _check_int(num_classes, "num_classes", minimum=0)
+        c = self.num_classes
         self.phi_x = nn.Sequential(nn.Linear(x_dim, h_dim), nn.ReLU())
         self.phi_z = nn.Sequential(nn.Linear(z_dim, h_dim), nn.ReLU())
-        self.phi_prior = _mlp(h_dim + c, h_dim, 2 * z_dim)
-        self.phi_enc = _mlp(2 * h_dim + c, h_dim, 2 * z_dim)
-        self.phi_dec = _mlp(2 * h_dim + c, h_dim, 2 * x_dim)
+        self.phi_prior = mlp(h_dim + c, (h_dim,), 2 * z_dim, flatten=False)
+        self.phi_enc = mlp(2 * h_dim + c, (h_dim,), 2 * z_dim, flatten=False)
+        self.phi_dec = mlp(2 * h_dim + c, (h_dim,), 2 * x_dim, flatten=False)
         self.rnn = nn.GRUCell(2 * h_dim + c, h_dim)
 
     def _label(self, y, N, device):
-        if self.n_classes == 0:
+        if self.num_classes == 0:
             if y is not None:
-                raise ValueError("y must be None for an unconditional VRNN (n_classes=0)")
+                raise ValueError("y must be None for an unconditional VRNN (num_classes=0)")
             return torch.zeros(N, 0, device=device)
         if y is None:
-            raise ValueError(f"y (labels 0..{self.n_classes - 1}) is required by a C-VRNN")
+            raise ValueError(f"y (labels 0..{self.num_classes - 1}) is required by a C-VRNN")
         y = torch.as_tensor(y, device=device)
-        if y.shape != (N,) or y.min() < 0 or y.max() >= self.n_classes:
-            raise ValueError(f"y must hold {N} labels in 0..{self.n_classes - 1}")
-        return F.one_hot(y.long(), self.n_classes).float()
+        if y.shape != (N,) or y.min() < 0 or y.max() >= self.num_classes:
+            raise ValueError(f"y must hold {N} labels in 0..{self.num_classes - 1}")
+        return F.one_hot(y.long(), self.num_classes).float()
 
     def forward(self, x, y=None, generator=None) -> dict:
         """Per-step terms of the negative ELBO: {"kl": (N, T), "nll": (N, T), "x_mu": x-shaped}."""
@@ -129,46 +124,6 @@ class VRNN(nn.Module):
             xs.append(x)
             h = self.rnn(torch.cat([self.phi_x(x), fz, c], 1), h)
         return torch.stack(xs, 1)
-
-
-def train_vrnn(model: VRNN, X, y=None, *, epochs: int = 10, lr: float = 3e-3,
-               batch_size: int = 64, seed: int = 0, clip: float = 5.0) -> list[float]:
-    """Adam on the negative ELBO; returns the mean training loss of each epoch.
-
-    Under a fast dev run (``runtime.fast_dev_run() == k``): one epoch of at most k batches.
-    """
-    _check_int(epochs, "epochs")
-    _check_int(batch_size, "batch_size")
-    g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    device = next(model.parameters()).device
-    X = X.to(device)
-    y = None if y is None else y.to(device)
-    batches = math.ceil(len(X) / batch_size)
-    planned, capped = epochs * batches, bool(runtime.fast_dev_run())
-    if capped:
-        epochs, batches = 1, runtime.capped(batches)
-    batch_seconds = []
-    losses = []
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(X), generator=g)
-        total, seen = 0.0, 0
-        for b in range(batches):
-            tick = time.perf_counter()
-            idx = order[b * batch_size:(b + 1) * batch_size].to(device)
-            seen += len(idx)
-            loss = model.loss(X[idx], None if y is None else y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-            batch_seconds.append(time.perf_counter() - tick)
-        losses.append(total / seen)
-    if capped:
-        runtime.record_capped_loop(planned, batch_seconds, batch_size=batch_size, where="VRNN")
-    return losses
 
 
 PERIODS = (8.0, 16.0, 32.0)

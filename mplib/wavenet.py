@@ -4,7 +4,7 @@
   F(x) = sign(x) ln(1 + μ|x|) / ln(1 + μ), and back.
 * :class:`CausalConv1d`: a 1-D convolution padded on the left only, so output t sees
   inputs t − (k − 1)d, ..., t and nothing later.
-* :func:`receptive_field` (closed form 1 + Σ_ℓ (k − 1) d_ℓ, = 2^L for k = 2 and doubling
+* :func:`dilated_receptive_field` (closed form 1 + Σ_ℓ (k − 1) d_ℓ, = 2^L for k = 2 and doubling
   dilations) and :func:`receptive_field_autograd` (the same, measured by autograd).
 * :func:`dilation_path`: the units of Figure 18 that one output depends on, layer by layer.
 * :class:`WaveNet`: embedding, gated residual dilated layers, skip connections, 256 logits
@@ -82,7 +82,7 @@ def dilations(layers: int, schedule: str = "doubling") -> list[int]:
     return [2 ** l if schedule == "doubling" else 1 for l in range(layers)]
 
 
-def receptive_field(dilation_list, kernel_size: int = 2) -> int:
+def dilated_receptive_field(dilation_list, kernel_size: int = 2) -> int:
     """1 + Σ_ℓ (k − 1) d_ℓ: how many inputs one output of the stack sees."""
     k = _check_int(kernel_size, "kernel_size")
     return 1 + sum((k - 1) * _check_int(d, "dilation") for d in dilation_list)
@@ -152,21 +152,21 @@ class ResidualLayer(nn.Module):
 class WaveNet(nn.Module):
     """A tiny WaveNet over ``classes`` μ-law classes.
 
-    forward(x) with x integer classes (N, T) returns logits (N, classes, T); the logits at
+    forward(x) with x integer classes (N, T) returns logits (N, num_classes, T); the logits at
     step t are p(x_{t+1} | x_{≤t}). Receptive field: :attr:`receptive_field` steps.
     """
 
-    def __init__(self, classes: int = 256, channels: int = 32, layers: int = 6,
+    def __init__(self, num_classes: int = 256, channels: int = 32, layers: int = 6,
                  kernel_size: int = 2, schedule: str = "doubling"):
         super().__init__()
-        self.classes = _check_int(classes, "classes", minimum=2)
+        self.num_classes = _check_int(num_classes, "num_classes", minimum=2)
         channels = _check_int(channels, "channels")
         d = dilations(layers, schedule)
-        self.receptive_field = receptive_field(d, kernel_size)
-        self.embed = nn.Embedding(self.classes, channels)
+        self.receptive_field = dilated_receptive_field(d, kernel_size)
+        self.embed = nn.Embedding(self.num_classes, channels)
         self.layers = nn.ModuleList(ResidualLayer(channels, di, kernel_size) for di in d)
         self.head = nn.Sequential(nn.ReLU(), nn.Conv1d(channels, channels, 1), nn.ReLU(),
-                                  nn.Conv1d(channels, self.classes, 1))
+                                  nn.Conv1d(channels, self.num_classes, 1))
 
     def features(self, h):
         """The network from embedded input h (N, channels, T) to logits."""
@@ -261,7 +261,7 @@ def output_changes(net: "WaveNet", x: torch.Tensor, shift: int = 128) -> torch.T
     T = x.numel()
     copies = x.repeat(T + 1, 1)
     steps = torch.arange(T)
-    copies[1 + steps, steps] = (copies[1 + steps, steps] + shift) % net.classes
+    copies[1 + steps, steps] = (copies[1 + steps, steps] + shift) % net.num_classes
     logits = net(copies.to(next(net.parameters()).device)).cpu()        # (T + 1, classes, T)
     return (logits[1:] - logits[:1]).abs().amax(1).T                   # [t, s]
 

@@ -273,7 +273,8 @@ def bce_logit(out, t):
 runtime.seed(0)
 xor_mlp = models.mlp(2, (8,), 1, "tanh")
 xor_history = train.fit(xor_mlp, (X_xor, y_xor.float()), bce_logit, epochs=150, lr=0.03,
-                        batch_size=200, device="cpu", progress=False)
+                        batch_size=200, progress=False)
+xor_mlp.cpu()                                   # trained on runtime.device(), studied here
 with torch.no_grad():
     accuracy_mlp = ((xor_mlp(X_xor)[:, 0] > 0).long() == y_xor).float().mean().item()
 print(f"trained MLP on XOR: accuracy {accuracy_mlp:.1%} "
@@ -771,8 +772,8 @@ ch1.check_break_relu(break_relu_answer)
 # $c_i\in[0,1]$ with a random slope $w_i$, so $b_i = -w_ic_i$) and then fit only $v$ by least
 # squares, which is a closed form: $v = \operatorname{argmin}_v\sum_j (f(x_j) - g(x_j))^2 + 10^{-9}\|v\|^2$
 # on a grid of 400 points (the tiny ridge term keeps two nearly identical units from blowing up
-# $v$). `approximation.fit` does this, and the widget below calls the same function, so both
-# show the same numbers. The sup error is measured on a finer grid of 2001 points.
+# $v$). `approximation.approximate` does this, and the widget below calls the same function,
+# so both show the same numbers. The sup error is measured on a finer grid of 2001 points.
 
 # %%
 from mplib import approximation
@@ -791,7 +792,7 @@ def f_target(x):
     return np.sin(4 * np.pi * x)
 
 
-fits = {N: approximation.fit(f_target, N, "sigmoid", seed=runtime.shift(0)) for N in (3, 10, 30, 100)}
+fits = {N: approximation.approximate(f_target, N, "sigmoid", seed=runtime.shift(0)) for N in (3, 10, 30, 100)}
 for N, fit in fits.items():
     assert_close(g(fit.x, fit.v, fit.w, fit.b, sigmoid), fit.g)   # our g, the fitted weights
     print(f"N = {N:3d}: sup |f − g| = {fit.sup_error:.1e}")
@@ -861,7 +862,7 @@ ch1.check_jump_sup_error(jump_sup_error)
 
 # %%
 for N in (10, 30, 100, 200):
-    jump = approximation.fit("jump (not continuous)", N, "sigmoid", seed=runtime.shift(0))
+    jump = approximation.approximate("jump (not continuous)", N, "sigmoid", seed=runtime.shift(0))
     x_near = 0.5 + np.logspace(-12, -2, 60)
     g_near = approximation.g(x_near, jump.v, jump.w, jump.b, "sigmoid")
     sup_near = max(jump.sup_error, np.abs(1 - g_near).max())

@@ -654,19 +654,16 @@ ch3.check_mean_iou(mean_iou)
 # number of epochs with Adam on the per-pixel cross entropy: `F.cross_entropy` takes the
 # (N, C, H, W) logits and the (N, H, W) labels as they are. With a budget of a few epochs,
 # a one-cycle learning rate (up for the first 20 % of the steps, then down to almost zero)
-# makes the final weights much less noisy than a constant rate; a step hook on the
-# optimizer advances it after each of `train.fit`'s steps. Batches of 16 give twice the
-# steps of batches of 32 for the same work, and both networks end far less seed-dependent.
+# makes the final weights much less noisy than a constant rate; `train.fit(scheduler=...)`
+# builds it over the number of steps it will take and advances it after each step. Batches
+# of 16 give twice the steps of batches of 32 for the same work, and both networks end far
+# less seed-dependent.
 
 # %%
-def one_cycle_adam(net, lr, epochs, n, batch_size):
-    """Adam whose learning rate follows OneCycleLR over exactly the steps fit will take."""
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    steps = epochs * -(-n // batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
-                                                   pct_start=0.2)
-    opt.register_step_post_hook(lambda *_: schedule.step())
-    return opt
+def one_cycle(opt, total_steps):
+    """OneCycleLR peaking at the optimizer's rate after 20 % of fit's total_steps."""
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=opt.defaults["lr"],
+                                               total_steps=total_steps, pct_start=0.2)
 
 
 runtime.summary()
@@ -677,9 +674,9 @@ nets, histories = {}, {}
 for name, skips in (("U-net", True), ("no skips", False)):
     runtime.seed(0)
     nets[name] = UNet(1, num_classes, channels=CHANNELS, skips=skips)
-    opt = one_cycle_adam(nets[name], 5e-3, epochs, len(X_train), batch_size)
     histories[name] = train.fit(nets[name], (X_train, y_train), "cross_entropy", epochs=epochs,
-                                lr=5e-3, batch_size=batch_size, optimizer=opt, progress=False)
+                                lr=5e-3, batch_size=batch_size, scheduler=one_cycle,
+                                progress=False)
     n_params = sum(p.numel() for p in nets[name].parameters())
     print(f"{name:9s} {n_params:6,} parameters, {histories[name]}")
 

@@ -568,8 +568,8 @@ digits_b = data.load("digits")               # small in both modes: the grid run
 D_train, D_test = data.binarize(digits_b.X_train), data.binarize(digits_b.X_test)
 runtime.seed(0)
 vae_q = vae.VAE(shape=D_train.shape[1:], latent=2, hidden=(128,))
-history_q = train.fit(vae_q, (D_train, D_train), negative_elbo, epochs=20, lr=3e-3, device="cpu")
-vae_q.eval()
+history_q = train.fit(vae_q, (D_train, D_train), negative_elbo, epochs=20, lr=3e-3)
+vae_q.cpu().eval()                           # trained on runtime.device(); the grid is on the CPU
 x_q = D_test[:30]
 
 
@@ -668,8 +668,8 @@ for name, loss in [("with KL (the ELBO)", negative_elbo),
                    ("reconstruction only", lambda out, x: -bernoulli_log_likelihood(out[0], x).mean())]:
     runtime.seed(0)
     m = vae.VAE(shape=D_train.shape[1:], latent=8, hidden=(128,))
-    train.fit(m, (D_train, D_train), loss, epochs=20, lr=3e-3, progress=False, device="cpu")
-    m.eval()
+    train.fit(m, (D_train, D_train), loss, epochs=20, lr=3e-3, progress=False)
+    m.cpu().eval()
     with torch.no_grad():
         mu_d, logvar_d = m.encode(D_test)
     posterior[name] = torch.exp(0.5 * logvar_d).median().item()
@@ -679,10 +679,11 @@ s_kl, s_no = posterior["with KL (the ELBO)"], posterior["reconstruction only"]
 runtime.target(f"without the KL term σ collapses: median σ {s_no:.3f} < {s_kl:.3f} / 10", s_no < s_kl / 10)
 
 # %% [markdown]
-# **Samples from the prior**: $z \sim \mathcal{N}(0, I)$, decoded to pixel probabilities.
+# **Samples from the prior**: $z \sim \mathcal{N}(0, I)$, decoded to pixel probabilities
+# (`VAE.sample_means`: the means of p(x | z), not binary draws of x).
 
 # %%
-samples = model.sample(30, generator=torch.Generator().manual_seed(0))
+samples = model.sample_means(30, generator=torch.Generator().manual_seed(0))
 fig = plot.image_grid(samples, ncols=10, suptitle=f"VAE samples from the prior ({vae_data.name})")
 
 # %% [markdown]

@@ -877,7 +877,7 @@ print(f"{split.name}: {len(X_train)} training and {len(X_test)} held-out images 
 with runtime.Timer() as timer:
     # Full mode keeps the trained models in the cache: 06b and 06c load them.
     table = train_baselines(X_train, X_test, seed=0, published=published,
-                            cache=runtime.mode() == "full")
+                            cache=runtime.mode() == "full", mode=runtime.mode())
 print(f"trained FVSBN, NADE and MADE in {timer.seconds:.1f} s")
 
 # %% [markdown]
@@ -983,21 +983,22 @@ runs = {0: table}
 with runtime.Timer() as timer:
     for s in seeds:
         if s not in runs:
-            runs[s] = train_baselines(X_train, X_test, seed=s)
+            runs[s] = train_baselines(X_train, X_test, seed=s, mode=runtime.mode())
         for name in ("FVSBN", "NADE", "MADE"):
             per_image[name, s] = nll_per_image(runs[s].models[name], X_test)
-        ensemble = make_baselines(n, s, num_masks=K)["MADE"]
-        fit_baseline("MADE", ensemble, X_train, X_test, seed=s)
+        ensemble = make_baselines(n, s, num_masks=K, mode=runtime.mode())["MADE"]
+        fit_baseline("MADE", ensemble, X_train, X_test, seed=s, mode=runtime.mode())
         per_image[variants[3], s] = nll_per_image(ensemble, X_test)
         scored = per_image[variants[3], s].numel()              # all, or a fast dev run's part
         with torch.no_grad():
             per_image[variants[4], s] = -ensemble.eval().log_prob(
                 X_test[:scored].to(next(ensemble.parameters()).device), mask=0).double().cpu()
-        shuffled = make_baselines(n, s, ordering="random", ordering_seed=s)["MADE"]
+        shuffled = make_baselines(n, s, ordering="random", ordering_seed=s,
+                                  mode=runtime.mode())["MADE"]
         raster = runs[s].models["MADE"]
         assert all(torch.equal(a.cpu(), b.cpu())                # same hidden degrees
                    for a, b in zip(shuffled.degrees[1:], raster.degrees[1:]))
-        fit_baseline("MADE", shuffled, X_train, X_test, seed=s)
+        fit_baseline("MADE", shuffled, X_train, X_test, seed=s, mode=runtime.mode())
         per_image[variants[5], s] = nll_per_image(shuffled, X_test)
         if s == 0:
             made_ensemble, made_random = ensemble, shuffled

@@ -317,7 +317,7 @@ published = likelihood.PUBLISHED_MNIST if images.is_full_mnist else None
 
 # Full mode loads the baselines that 06a trained on the same data, if it ran on this machine.
 table = likelihood.train_baselines(X_train, X_test, published=published,
-                                   cache=runtime.mode() == "full")
+                                   cache=runtime.mode() == "full", mode=runtime.mode())
 
 runtime.seed(0)
 model = pixelcnn.TwoStackPixelCNN(channels=runtime.budget(quick=16, full=64),
@@ -468,7 +468,7 @@ for L in range(1, 8):
     row = []
     for schedule in ("doubling", "ones"):
         d = wavenet.dilations(L, schedule)
-        R = wavenet.receptive_field(d)
+        R = wavenet.dilated_receptive_field(d)
         R_grad = wavenet.receptive_field_autograd(wavenet.CausalStack(d), T=300)
         assert R == R_grad
         row += [R, R_grad]
@@ -496,7 +496,7 @@ runtime.seed(0)
 stack = wavenet.CausalStack(list(ch6b.RF_DILATIONS), kernel_size=ch6b.RF_KERNEL)
 print(f"dilations {list(ch6b.RF_DILATIONS)}: autograd counts "
       f"{wavenet.receptive_field_autograd(stack, T=200)} inputs; one block of four reaches "
-      f"{wavenet.receptive_field(ch6b.RF_DILATIONS[:4])}")
+      f"{wavenet.dilated_receptive_field(ch6b.RF_DILATIONS[:4])}")
 
 # %% [markdown]
 # **Widget: WaveNet dilation (Figure 18).** The units of each layer in a row, the input at
@@ -586,7 +586,9 @@ fig.tight_layout()
 # The model (`mplib.wavenet.WaveNet`): an embedding of the 256 classes, six gated residual
 # layers with dilations 1, 2, …, 32 (receptive field 64 samples) and skip connections, then
 # two 1×1 convolutions to 256 logits per step. The output at step t is the distribution of
-# x_{t+1}: the input is the waveform, the target the same waveform shifted by one.
+# x_{t+1}: the input is the waveform, the target the same waveform shifted by one. That loss,
+# the cross-entropy of p(x_{t+1} | x_{≤t}), is the model's own `WaveNet.loss(x)`, so
+# `train.fit` is given no loss function and calls it on each batch (x,).
 # The data are synthetic tones (three pitches, two harmonics, random phase and loudness)
 # with a little Gaussian noise (standard deviation 0.01) added to every sample.
 
@@ -598,17 +600,8 @@ Q_train = wavenet.mu_law_encode(wavenet.synthetic_waveform(runtime.budget(quick=
                                                            192, noise=noise, seed=0))
 Q_test = wavenet.mu_law_encode(wavenet.synthetic_waveform(64, 192, noise=noise, seed=1))
 net = wavenet.WaveNet(channels=runtime.budget(quick=32, full=64), layers=6)
-
-
-def next_sample_loss(logits, target):
-    """Cross-entropy of p(x_{t+1} | x_{≤t}) against the waveform shifted by one."""
-    return F.cross_entropy(logits[:, :, :-1], target[:, 1:])
-
-
-history = train.fit(net, (Q_train, Q_train), next_sample_loss,
-                    epochs=runtime.budget(quick=40, full=40),
-                    lr=runtime.budget(quick=6e-3, full=3e-3), batch_size=32,
-                    test=(Q_test, Q_test))
+history = train.fit(net, (Q_train,), None, epochs=runtime.budget(quick=40, full=40),
+                    lr=runtime.budget(quick=6e-3, full=3e-3), batch_size=32, test=(Q_test,))
 counts = torch.bincount(Q_test.flatten(), minlength=256).float()
 marginal = -(counts / counts.sum() * (counts / counts.sum()).clamp_min(1e-12).log()).sum()
 # The noise floor: even knowing the clean tone exactly, the noise leaves the class of each

@@ -183,8 +183,10 @@ def forward_negative_elbo(model, X, seed):
     return (terms["kl"] + terms["nll"]).mean(1)
 
 # %% [markdown]
-# Training: Adam on the negative ELBO (`vrnn.train_vrnn`, which calls the model's forward
-# pass). Then the held-out negative ELBO by your step and by the forward pass, which must
+# Training: Adam on the negative ELBO, with `train.fit(model, (X_seq,), None)`: with no loss
+# given, fit calls the model's own `loss`, the forward pass's negative ELBO per step. It
+# trains on `runtime.device()`; the model then comes back to the CPU, where the data are.
+# Then the held-out negative ELBO by your step and by the forward pass, which must
 # agree sequence by sequence, and by steps with each known mistake, which must not.
 
 # %%
@@ -192,8 +194,9 @@ runtime.summary()
 runtime.seed(0)
 epochs = runtime.budget(quick=20, full=40)
 model = vrnn.VRNN(x_dim=1, h_dim=32, z_dim=4)
-losses = vrnn.train_vrnn(model, X_seq, epochs=epochs, seed=runtime.shift(0))
-model.eval()
+losses = train.fit(model, (X_seq,), None, epochs=epochs, lr=3e-3, batch_size=64, clip=5.0,
+                   seed=runtime.shift(0), progress=False).train_loss
+model.cpu().eval()
 print(f"training negative ELBO per step: {losses[0]:.3f} after epoch 1, {losses[-1]:.3f} "
       f"after epoch {epochs}")
 
@@ -313,8 +316,10 @@ fig.tight_layout()
 
 # %%
 runtime.seed(0)
-cmodel = vrnn.VRNN(x_dim=1, h_dim=32, z_dim=4, n_classes=3)
-closses = vrnn.train_vrnn(cmodel, X_seq, y_seq, epochs=epochs, seed=runtime.shift(0))
+cmodel = vrnn.VRNN(x_dim=1, h_dim=32, z_dim=4, num_classes=3)
+closses = train.fit(cmodel, (X_seq, y_seq), None, epochs=epochs, lr=3e-3, batch_size=64,
+                    clip=5.0, seed=runtime.shift(0), progress=False).train_loss
+cmodel.cpu()
 print(f"C-VRNN training negative ELBO per step: {closses[0]:.3f} -> {closses[-1]:.3f}")
 
 per_class = 20

@@ -24,7 +24,7 @@ def test_g_is_a_one_hidden_layer_network():
 
 def test_least_squares_is_optimal():
     """v satisfies the (ridge) normal equations on the fitting grid."""
-    r = ua.fit("bump", 12, "tanh")
+    r = ua.approximate("bump", 12, "tanh")
     xs = np.linspace(0, 1, ua.FIT_POINTS)
     H = ua.hidden(xs, r.w, r.b, "tanh")
     grad = H.T @ (H @ r.v - ua.TARGETS["bump"](xs)) + ua.RIDGE * r.v
@@ -35,13 +35,13 @@ def test_least_squares_is_optimal():
 def test_error_shrinks_with_N_for_continuous_f(activation):
     Ns, e = ua.error_curve("|x − 0.4|", activation, [1, 100])
     assert e[1] < 0.2 * e[0]
-    assert ua.fit("sine", 100, "sigmoid").sup_error < 0.01
+    assert ua.approximate("sine", 100, "sigmoid").sup_error < 0.01
 
 
 def test_error_curve_matches_fit_and_jump_stays():
     Ns, e = ua.error_curve("wiggle", "relu", [3, 17, 40])
     for N, err in zip(Ns, e):
-        assert err == pytest.approx(ua.fit("wiggle", int(N), "relu").sup_error, rel=1e-6)
+        assert err == pytest.approx(ua.approximate("wiggle", int(N), "relu").sup_error, rel=1e-6)
     # f not continuous: the sup error cannot go below half the jump
     assert ua.error_curve("jump (not continuous)", "sigmoid", [100])[1][0] > 0.45
 
@@ -50,19 +50,19 @@ def test_nested_features_and_determinism():
     w5, b5 = ua.random_features(5)
     w9, b9 = ua.random_features(9)
     np.testing.assert_array_equal(w9[:5], w5)
-    assert ua.fit("sine", 9).sup_error == ua.fit("sine", 9).sup_error
+    assert ua.approximate("sine", 9).sup_error == ua.approximate("sine", 9).sup_error
 
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="activation"):
-        ua.fit("sine", 5, "swish")
+        ua.approximate("sine", 5, "swish")
     with pytest.raises(ValueError, match="target"):
-        ua.fit("cosine", 5)
+        ua.approximate("cosine", 5)
     with pytest.raises(ValueError, match="N"):
-        ua.fit("sine", 0)
+        ua.approximate("sine", 0)
     with pytest.raises(ValueError, match="N"):
         ua.random_features(ua.POOL + 1)
-    assert ua.fit(lambda x: x ** 2, 10).sup_error < 0.05  # any callable f
+    assert ua.approximate(lambda x: x ** 2, 10).sup_error < 0.05  # any callable f
 
 
 def test_widget_headless():
@@ -81,10 +81,10 @@ def test_widget_headless():
 
 
 def test_widget_and_notebook_report_the_same_error():
-    # Notebook 01 calls ua.fit("sine" as a function, N, "sigmoid"); the widget calls ua.fit too.
+    # Notebook 01 calls ua.approximate("sine" as a function, N, "sigmoid"); so does the widget.
     w = ApproximationWidget()
     w.controls["N"].value = 100
-    notebook = ua.fit(lambda x: np.sin(4 * np.pi * x), 100, "sigmoid")
+    notebook = ua.approximate(lambda x: np.sin(4 * np.pi * x), 100, "sigmoid")
     assert w.fit.sup_error == pytest.approx(notebook.sup_error, rel=1e-9)
     assert w.ax_e.get_title() == f"sup |f − g| = {notebook.sup_error:.1e}"
     assert "e-0" in w.ax_e.get_title()

@@ -64,7 +64,7 @@ def test_receptive_field_prediction_is_measured_by_autograd():
     stack = wavenet.CausalStack(list(ch6b.RF_DILATIONS), kernel_size=ch6b.RF_KERNEL)
     assert ch6b.RF_EXPECTED == 31
     assert wavenet.receptive_field_autograd(stack, T=200) == ch6b.RF_EXPECTED
-    assert wavenet.receptive_field(ch6b.RF_DILATIONS) == ch6b.RF_EXPECTED
+    assert wavenet.dilated_receptive_field(ch6b.RF_DILATIONS) == ch6b.RF_EXPECTED
 
 
 def test_mu_law_references_are_mplibs():

@@ -98,11 +98,11 @@ def test_evaluate_scores_k_batches(capped):
     assert train.evaluate(model, (X, y), batch_size=100)["accuracy"] == 1.0
 
 
-def test_train_vrnn_stops_after_k_batches(capped, steps):
+def test_fit_with_the_models_own_loss_stops_after_k_batches(capped, steps):
     X, y = vrnn.sinusoid_sequences(200, T=8, seed=0)
-    model = vrnn.VRNN(x_dim=1, h_dim=8, z_dim=2, n_classes=3)
-    losses = vrnn.train_vrnn(model, X, y, epochs=4, batch_size=16)
-    assert list(steps.values()) == [K] and len(losses) == 1
+    model = vrnn.VRNN(x_dim=1, h_dim=8, z_dim=2, num_classes=3)
+    history = train.fit(model, (X, y), None, epochs=4, batch_size=16, progress=False)
+    assert list(steps.values()) == [K] and len(history.train_loss) == 1
     record = runtime.capped_loops()[-1]
     assert record["planned"] == 4 * 13 and record["where"] == "VRNN"
 

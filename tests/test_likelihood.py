@@ -64,14 +64,19 @@ def test_train_baselines_tiny():
 
 
 def test_train_baselines_constructs_in_full_mode(monkeypatch):
-    monkeypatch.setenv("MPLIB_MODE", "full")
-    from mplib.likelihood import make_baselines
+    from mplib.likelihood import baseline_config, make_baselines
 
-    models = make_baselines(9)
+    monkeypatch.setenv("MPLIB_MODE", "full")       # the run's mode is not read: the argument is
+    quick = make_baselines(9)
+    assert quick["NADE"].d == 32 and baseline_config("MADE")["epochs"] == 60
+    models = make_baselines(9, mode="full")
     assert models["NADE"].d == 500 and [len(m) for m in models["MADE"].degrees[1:]] == [500, 500]
+    assert baseline_config("MADE", "full")["epochs"] == 15
     X = (torch.rand(20, 9, generator=torch.Generator().manual_seed(1)) > 0.5).float()
-    table = train_baselines(X[:12], X[12:], epochs=1)
+    table = train_baselines(X[:12], X[12:], epochs=1, mode="full")
     assert len(table) == 3
+    with pytest.raises(ValueError, match="mode must be one of"):
+        train_baselines(X[:12], X[12:], epochs=1, mode="fast")
 
 
 def test_train_baselines_cache_trains_once(tmp_path, monkeypatch, capsys):

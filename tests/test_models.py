@@ -57,3 +57,11 @@ def test_digits_mlp_learns_quickly():
     m = models.mlp(64, models.DIGITS_MLP_HIDDEN, 10)
     h = train.fit(m, d, epochs=5, lr=3e-3, progress=False, device="cpu")
     assert h.test_accuracy[-1] > 0.85
+
+
+def test_mlp_without_flatten_keeps_leading_dimensions():
+    # the VAE's decoder takes codes z of shape (K, N, d); a Flatten would merge N and d
+    net = models.mlp(3, (5,), 2, flatten=False)
+    assert not any(isinstance(m, nn.Flatten) for m in net)
+    assert net(torch.zeros(4, 6, 3)).shape == (4, 6, 2)
+    assert models.mlp(3, (5,), 2)(torch.zeros(4, 3)).shape == (4, 2)

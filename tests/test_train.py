@@ -77,6 +77,62 @@ def test_fit_rejects_mismatched_shapes():
                   loss=3, progress=False)
 
 
+class _OwnLoss(nn.Module):
+    """A model that scores a batch itself: the mean squared distance of X to a learnt point."""
+
+    def __init__(self):
+        super().__init__()
+        self.centre = nn.Parameter(torch.zeros(2))
+
+    def forward(self, X):
+        return self.centre.expand_as(X)
+
+    def loss(self, X):
+        return ((X - self.centre) ** 2).sum(1).mean()
+
+
+def test_fit_without_a_loss_calls_the_models_own():
+    X = torch.randn(64, 2, generator=torch.Generator().manual_seed(0)) + torch.tensor([3.0, -1.0])
+    model = _OwnLoss()
+    h = train.fit(model, (X,), None, epochs=200, lr=0.05, batch_size=64, progress=False,
+                  test=(X,), device="cpu")
+    assert torch.allclose(model.centre.detach(), X.mean(0), atol=1e-2)
+    # the test loss is the model's own loss on the test set (no accuracy: no labels)
+    assert h.test_loss[-1] == pytest.approx(float(model.loss(X).detach()), rel=1e-5)
+    assert h.test_accuracy == []
+
+
+def test_fit_without_a_loss_needs_a_model_with_one():
+    with pytest.raises(TypeError, match="loss is None, so the model must have a loss"):
+        train.fit(nn.Linear(2, 2), (torch.randn(8, 2),), None, progress=False)
+
+
+def test_fit_steps_the_scheduler_over_exactly_its_steps():
+    X, y = torch.randn(50, 2), torch.randint(0, 2, (50,))
+    made, used = [], []                     # used: the rate of each optimizer step
+
+    class Recorded(torch.optim.lr_scheduler.OneCycleLR):
+        def step(self, *args):
+            used.append(self.optimizer.param_groups[0]["lr"])
+            super().step(*args)
+
+    def one_cycle(opt, total_steps):
+        made.append(total_steps)
+        return Recorded(opt, max_lr=0.1, total_steps=total_steps)
+
+    model = nn.Linear(2, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    train.fit(model, (X, y), epochs=3, batch_size=16, optimizer=opt, scheduler=one_cycle,
+              progress=False, device="cpu")
+    # 3 epochs of ceil(50 / 16) = 4 batches; OneCycleLR raises if stepped past total_steps.
+    # The rate rises to max_lr and the last step uses the floor max_lr / (25 * 1e4).
+    used = used[1:]                         # the first call is the constructor's own
+    assert made == [12] and len(used) == 12
+    assert max(used) > 0.09 and used[-1] == pytest.approx(0.1 / 25 / 1e4)
+    with pytest.raises(TypeError, match="scheduler must be a function"):
+        train.fit(nn.Linear(2, 2), (X, y), scheduler="one-cycle", progress=False)
+
+
 def test_evaluate_accuracy():
     model = nn.Linear(2, 2, bias=False)
     with torch.no_grad():

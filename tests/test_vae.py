@@ -7,7 +7,7 @@ import torch
 
 from mplib import train, vae
 from mplib.vae import (VAE, elbo, evaluate_elbo, gaussian_kl, importance_log_likelihood,
-                       log_normal, reparameterize, vae_loss)
+                       importance_log_weights, log_normal, reparameterize, vae_loss)
 
 
 def test_kl_closed_form_against_torch_and_monte_carlo():
@@ -65,7 +65,9 @@ def test_importance_sampling_bounds_and_converges_on_a_tiny_model():
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         exact = _exact_log_px(model, x)
-        log_px, mc_elbo = importance_log_likelihood(model, x, K=20, generator=g, return_elbo=True)
+        log_w = importance_log_weights(model, x, K=20, generator=g)
+        log_px, mc_elbo = torch.logsumexp(log_w, 0) - math.log(20), log_w.mean(0)
+        assert log_w.shape == (20, 3)
         assert torch.all(log_px >= mc_elbo)                 # Jensen, on the very same samples
         assert torch.all(exact > mc_elbo)                   # the ELBO is a lower bound
         big = importance_log_likelihood(model, x, K=50_000, generator=g)
@@ -82,7 +84,8 @@ def test_vae_forward_loss_and_fit_run():
     x = (torch.rand(64, 1, 4, 4) > 0.5).float()
     logits, mu, logvar = model(x)
     assert logits.shape == x.shape and mu.shape == logvar.shape == (64, 2)
-    assert model.sample(5).shape == (5, 1, 4, 4)
+    means = model.sample_means(5)
+    assert means.shape == (5, 1, 4, 4) and 0 < means.min() and means.max() < 1
     before = evaluate_elbo(model, x, generator=torch.Generator().manual_seed(0))
     hist = train.fit(model, (x, x), vae_loss(beta=1.0), epochs=30, lr=1e-2, progress=False,
                      device="cpu")

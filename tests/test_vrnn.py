@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from mplib import vrnn
-from mplib.vrnn import VRNN, kl_gaussians, sinusoid_sequences, train_vrnn
+from mplib import train
+from mplib.vrnn import VRNN, kl_gaussians, sinusoid_sequences
 
 
 def test_kl_matches_torch_distributions():
@@ -19,18 +20,18 @@ def test_kl_matches_torch_distributions():
         kl_gaussians(mu_q, lv_q, mu_p[:, :2], lv_p)
 
 
-@pytest.mark.parametrize("n_classes", [0, 3])
-def test_vrnn_shapes_and_sampling(n_classes):
+@pytest.mark.parametrize("num_classes", [0, 3])
+def test_vrnn_shapes_and_sampling(num_classes):
     torch.manual_seed(0)
     X, y = sinusoid_sequences(6, T=10, seed=0)
-    model = VRNN(x_dim=1, h_dim=8, z_dim=2, n_classes=n_classes)
-    lab = y if n_classes else None
+    model = VRNN(x_dim=1, h_dim=8, z_dim=2, num_classes=num_classes)
+    lab = y if num_classes else None
     out = model(X, lab)
     assert out["kl"].shape == (6, 10) and out["nll"].shape == (6, 10)
     assert out["x_mu"].shape == X.shape
     assert (out["kl"] >= 0).all()
     assert model.loss(X, lab).ndim == 0
-    s = model.sample(4, 7, y=torch.tensor([0, 1, 2, 0]) if n_classes else None,
+    s = model.sample(4, 7, y=torch.tensor([0, 1, 2, 0]) if num_classes else None,
                      generator=torch.Generator().manual_seed(0))
     assert s.shape == (4, 7, 1) and torch.isfinite(s).all()
 
@@ -38,11 +39,11 @@ def test_vrnn_shapes_and_sampling(n_classes):
 def test_labels_are_checked():
     X, y = sinusoid_sequences(4, T=5)
     with pytest.raises(ValueError, match="y must be None"):
-        VRNN(n_classes=0)(X, y)
+        VRNN(num_classes=0)(X, y)
     with pytest.raises(ValueError, match="required"):
-        VRNN(n_classes=3)(X)
+        VRNN(num_classes=3)(X)
     with pytest.raises(ValueError, match="labels in 0..1"):
-        VRNN(n_classes=2)(X, torch.tensor([0, 1, 2, 0]))
+        VRNN(num_classes=2)(X, torch.tensor([0, 1, 2, 0]))
     with pytest.raises(ValueError, match="x must be a tensor"):
         VRNN()(torch.zeros(4, 5))
 
@@ -50,8 +51,9 @@ def test_labels_are_checked():
 def test_training_lowers_the_loss():
     X, _ = sinusoid_sequences(64, T=12, seed=1)
     torch.manual_seed(0)
-    losses = train_vrnn(VRNN(h_dim=16, z_dim=2), X, epochs=6, batch_size=32)
-    assert losses[-1] < losses[0]
+    history = train.fit(VRNN(h_dim=16, z_dim=2), (X,), None, epochs=6, lr=3e-3, batch_size=32,
+                        clip=5.0, progress=False, device="cpu")
+    assert history.train_loss[-1] < history.train_loss[0]
 
 
 def test_sinusoid_sequences():

@@ -8,8 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mplib.wavenet import (CausalConv1d, CausalStack, WaveNet, dilation_path, dilations,
-                           mu_law_decode, mu_law_encode, receptive_field,
+from mplib.wavenet import (CausalConv1d, CausalStack, WaveNet, dilated_receptive_field,
+                           dilation_path, dilations, mu_law_decode, mu_law_encode,
                            receptive_field_autograd, synthetic_waveform)
 from mplib.widgets.dilation import DilationWidget
 
@@ -50,10 +50,10 @@ def test_causal_conv_matches_formula():
 @pytest.mark.parametrize("L", [1, 2, 3, 4, 5, 6, 7])
 def test_receptive_field_is_two_to_the_L(L):
     d = dilations(L)
-    assert receptive_field(d) == 2 ** L
+    assert dilated_receptive_field(d) == 2 ** L
     torch.manual_seed(L)
     assert receptive_field_autograd(CausalStack(d), T=300) == 2 ** L
-    assert receptive_field(dilations(L, "ones")) == L + 1
+    assert dilated_receptive_field(dilations(L, "ones")) == L + 1
     assert receptive_field_autograd(CausalStack(dilations(L, "ones"))) == L + 1
 
 
@@ -77,7 +77,7 @@ def test_wavenet_is_causal_and_has_its_receptive_field():
 @given(L=st.integers(1, 5), sched=st.sampled_from(["doubling", "ones"]), t=st.integers(0, 63))
 def test_dilation_path_matches_receptive_field(L, sched, t):
     active, edges = dilation_path(L, sched, t, 64)
-    rf = receptive_field(dilations(L, sched))
+    rf = dilated_receptive_field(dilations(L, sched))
     assert np.flatnonzero(active[0]).tolist() == list(range(max(0, t - rf + 1), t + 1))
     assert all(a[0] + 1 == b[0] and a[1] <= b[1] for a, b in edges)
 

@@ -67,7 +67,7 @@ class ApproximationWidget(FigureWidget):
                 self.n_line, self.n_point, self.ax_e.title, self.ax_f.title]
 
     def draw(self, N, activation, target):
-        result = ua.fit(target, N, activation)
+        result = ua.approximate(target, N, activation)
         self.fit = result
         self.f_line.set_ydata(result.f)
         self.g_line.set_ydata(result.g)

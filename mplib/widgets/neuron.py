@@ -5,15 +5,9 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
+from ..activations import ACTIVATIONS  # sigmoid, tanh, relu, step 1{x > 0}, as in the notes
 from .controls import fill_cells
 from .view import FigureWidget
-
-ACTIVATIONS = {
-    "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
-    "tanh": np.tanh,
-    "relu": lambda a: np.maximum(a, 0.0),
-    "step": lambda a: (a > 0).astype(float),  # 1{x > 0}, as in the notes and chapter 1
-}
 
 
 def neuron(x, w: float, b: float, activation: str = "sigmoid") -> np.ndarray:

@@ -31,7 +31,7 @@ class VanishingGradientWidget(FigureWidget):
         super().__init__({
             "scale": widgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.05,
                                          description="σ_max(W_h)", continuous_update=False),
-            "activation": widgets.Dropdown(options=list(rnn_gradients.ACTIVATIONS),
+            "activation": widgets.Dropdown(options=list(rnn_gradients.ACTIVATION_NAMES),
                                            value="tanh", description="σ (Elman)",
                                            layout=widgets.Layout(width="95%")),
             "T": widgets.IntSlider(value=min(60, T_max), min=5, max=T_max, step=5,
