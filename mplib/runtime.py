@@ -173,7 +173,7 @@ def capped(n: int) -> int:
     """How many of ``n`` batches (or steps) a loop may run: ``n``, or at most
     :func:`fast_dev_run` of them when that is on (the first capped loop says so, once).
 
-    The cap covers every loop that trains a model (``train.fit``, ``vrnn.train_vrnn``, the
+    The cap covers every loop that trains a model (``train.fit``, the VRNN's too, the
     notebooks' own optimizer loops), held-out scoring (``train.evaluate``, ``likelihood.nll``,
     the VAE's ELBO and importance sampling) and the number of images sampled. Exact
     algorithms whose result a chapter proves, the same in both modes and done in
