@@ -275,7 +275,7 @@ def render(names=None, out_dir: Path = DEFAULT_DIR) -> list[Path]:
     """Build and save the named figures (all by default); return the written paths."""
     import matplotlib.pyplot as plt
 
-    from .plot import style
+    from .plot import DPI, style
 
     unknown = sorted(set(names or ()) - set(FIGURES))
     if unknown:
@@ -291,7 +291,7 @@ def render(names=None, out_dir: Path = DEFAULT_DIR) -> list[Path]:
             fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.05)  # room for the line
             fig.text(0.99, 0.01, line, ha="right", va="bottom", fontsize=7, color="0.35")
         path = out_dir / f"{name}.png"
-        fig.savefig(path, dpi=100)
+        fig.savefig(path, dpi=DPI)
         plt.close(fig)
         written.append(path)
         print(f"wrote {path}")

@@ -6,7 +6,8 @@ from hypothesis import given, settings, strategies as st
 
 from mplib import data
 from mplib.perceptron import augment, max_margin, novikoff_bound, perceptron_step, train_perceptron
-from mplib.widgets.perceptron import PerceptronWidget, misclassified, perceptron_demo
+from mplib.perceptron import misclassified, perceptron_demo
+from mplib.widgets.perceptron import PerceptronWidget
 
 
 def test_step_is_the_update_rule():

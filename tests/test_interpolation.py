@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from mplib.interpolation import interpolate, lerp, slerp
-from mplib.widgets.interpolation import InterpolationWidget, class_anchors
+from mplib.interpolation import class_anchors
+from mplib.widgets.interpolation import InterpolationWidget
 
 vectors = arrays(np.float64, 3, elements=st.floats(-5, 5))
 

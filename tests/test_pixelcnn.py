@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from mplib import likelihood
 from mplib.pixelcnn import (MaskedConv2d, PixelCNN, TwoStackPixelCNN, footprint,
                             footprint_net, ideal_region, pixelcnn_mask)
-from mplib.widgets.blind_spot import BlindSpotWidget, footprint_map
+from mplib.pixelcnn import footprint_map
+from mplib.widgets.blind_spot import BlindSpotWidget
 
 
 def test_mask_types_a_and_b():

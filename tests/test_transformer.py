@@ -10,7 +10,8 @@ from torch.nn import functional as F
 from mplib import likelihood
 from mplib import transformer
 from mplib.transformer import CausalSelfAttention, CausalTransformer, causal_mask
-from mplib.widgets.attention import AttentionWidget, attention_row
+from mplib.transformer import attention_row
+from mplib.widgets.attention import AttentionWidget
 
 
 def test_attention_equals_sdpa():

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mplib import upsampling as U
-from mplib.widgets.upsampling import FIGURE_INPUT, N_OUT, UpsamplingWidget, explore
+from mplib.upsampling import FIGURE_INPUT, explore
+from mplib.widgets.upsampling import N_OUT, UpsamplingWidget
 
 
 def test_figures_8_to_10():
@@ -90,7 +91,7 @@ def test_explore_every_setting(method, name):
 
 
 def test_red_box_matches_what_pixel_zero_writes():
-    from mplib.widgets.upsampling import footprint
+    from mplib.upsampling import write_footprint
     x = torch.ones(3, 3)
     for method, s, k in [("bed of nails", 3, 3), ("nearest neighbour", 3, 3),
                          ("transposed convolution", 2, 4), ("transposed convolution", 1, 3)]:
@@ -98,7 +99,7 @@ def test_red_box_matches_what_pixel_zero_writes():
         only[0, 0] = 1.0
         y = U.upsample(method, only, s=s, k=k)
         rows, cols = torch.nonzero(y, as_tuple=True)
-        side, _ = footprint(method, s, k)
+        side, _ = write_footprint(method, s, k)
         assert int(rows.max()) + 1 == side and int(cols.max()) + 1 == side, method
 
 
