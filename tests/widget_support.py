@@ -6,7 +6,7 @@ from mplib.widgets.view import SLIDERS
 
 
 def slider_values(slider, count: int = 4) -> list:
-    """Up to ``count`` valid values of ``slider`` spread over its range, the current one left out."""
+    """Up to ``count`` values of ``slider`` spread over its range, leaving out the current one."""
     if hasattr(slider, "options"):  # SelectionSlider
         values = [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in slider.options]
     else:
