@@ -66,11 +66,6 @@ def xor_problem():
     return fig
 
 
-# The notes' Figure 7 input is lost in the text; this stand-in pools to the notes' output
-# [[6, 8], [4, 8]] with the maxima where Figure 10 puts them back (notebooks 02 and 03 use it).
-FIGURE7_INPUT = [[1, 3, 2, 1], [2, 6, 5, 8], [3, 1, 8, 7], [4, 2, 0, 6]]
-
-
 def _grids(panels, title=None, size=2.4):
     """Arrays side by side, each drawn with its numbers: [(array, title, highlight or None)]."""
     import matplotlib.pyplot as plt
@@ -91,25 +86,22 @@ def _grids(panels, title=None, size=2.4):
 def max_pooling():
     """Figure 7 (§2.2): 2x2 max pooling with stride 2; the maxima outlined."""
     import torch
-    import torch.nn.functional as F
 
-    x = torch.tensor(FIGURE7_INPUT, dtype=torch.float32)
-    z, idx = F.max_pool2d(x[None, None], 2, return_indices=True)
-    mark = torch.zeros(16, dtype=torch.bool)
+    from .pooling import FIGURE7_INPUT, figure7_pooling
+
+    z, idx = figure7_pooling()
+    mark = torch.zeros(FIGURE7_INPUT.numel(), dtype=torch.bool)
     mark[idx.flatten()] = True
-    return _grids([(x, "input", mark.reshape(4, 4)), (z[0, 0], "max pooled", None)],
+    return _grids([(FIGURE7_INPUT, "input", mark.reshape(FIGURE7_INPUT.shape)),
+                   (z, "max pooled", None)],
                   "Figure 7: max pooling, 2x2 windows, stride 2")
 
 
 def _upsampled(method_name, title):
-    import torch
-    import torch.nn.functional as F
-
     from . import upsampling
+    from .pooling import figure7_pooling
 
-    x = torch.tensor(FIGURE7_INPUT, dtype=torch.float32)
-    z, idx = F.max_pool2d(x[None, None], 2, return_indices=True)
-    z, idx = z[0, 0], idx[0, 0]
+    z, idx = figure7_pooling()
     out = {"nearest": lambda: upsampling.nearest(z, 2),
            "bed_of_nails": lambda: upsampling.bed_of_nails(z, 2),
            "max_unpool": lambda: upsampling.max_unpool(z, idx, 2)}[method_name]()
@@ -275,7 +267,7 @@ def render(names=None, out_dir: Path = DEFAULT_DIR) -> list[Path]:
     """Build and save the named figures (all by default); return the written paths."""
     import matplotlib.pyplot as plt
 
-    from .plot import style
+    from .plot import DPI, style
 
     unknown = sorted(set(names or ()) - set(FIGURES))
     if unknown:
@@ -291,7 +283,7 @@ def render(names=None, out_dir: Path = DEFAULT_DIR) -> list[Path]:
             fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.05)  # room for the line
             fig.text(0.99, 0.01, line, ha="right", va="bottom", fontsize=7, color="0.35")
         path = out_dir / f"{name}.png"
-        fig.savefig(path, dpi=100)
+        fig.savefig(path, dpi=DPI)
         plt.close(fig)
         written.append(path)
         print(f"wrote {path}")

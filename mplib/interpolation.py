@@ -60,3 +60,18 @@ def interpolate(a, b, t, method: str = "linear"):
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return lerp(a, b, t) if method == "linear" else slerp(a, b, t)
+
+
+# -- what the interpolation widget (widgets/interpolation.py) shows --------------------------------
+
+def class_anchors(Z, labels) -> dict:
+    """For each class, the latent code of its most typical example: the one nearest the class mean."""
+    Z, labels = np.asarray(Z, dtype=float), np.asarray(labels)
+    if Z.ndim != 2 or len(Z) != len(labels) or len(Z) == 0:
+        raise ValueError(f"Z must be (N, d) with one label per row, got {Z.shape} and {labels.shape}")
+    anchors = {}
+    for c in np.unique(labels):
+        members = Z[labels == c]
+        centre = members.mean(0)
+        anchors[c.item()] = members[np.argmin(((members - centre) ** 2).sum(1))]
+    return anchors

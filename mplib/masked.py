@@ -14,6 +14,7 @@ fixed 0/1 mask (a registered buffer, so it moves with the model and is saved wit
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -186,3 +187,73 @@ def unconditioned_outputs(masks) -> list[int]:
     C = connectivity(masks)
     return [i for i in range(C.shape[0]) if float(C[i].sum()) == 0]
 
+
+# -- what the MADE widget (widgets/made.py) shows ------------------------------------------
+
+def made_layout(n: int = 3, hidden: int = 4, layers: int = 2, seed: int = 0, ordering="figure",
+                output_rule: str = "<", hidden_degrees: str = "sampled") -> dict:
+    """Degrees and masks of a MADE with ``layers`` hidden layers of ``hidden`` units.
+
+    ordering        "figure" (Figure 15: m^(0) = (3, 1, 2), n = 3 only), None (natural),
+                    "random", or a permutation of 1..n.
+    output_rule     "<" as in the notes, or "<=" to see what goes wrong with M^V = 1{m ≤ m}.
+    hidden_degrees  "sampled" (uniform in 1..n−1 with ``seed``) or "figure": the degrees
+                    drawn in Figure 15 (n = 3, two layers of 4 units, its ordering).
+    """
+    if hidden_degrees not in ("sampled", "figure"):
+        raise ValueError(f"hidden_degrees must be 'sampled' or 'figure', got {hidden_degrees!r}")
+    if hidden_degrees == "figure":
+        sizes = tuple(len(m) for m in FIGURE_15_DEGREES[1:])
+        if (n, hidden, layers) != (3, sizes[0], len(sizes)) or ordering != "figure":
+            raise ValueError(f"Figure 15's degrees need n = 3, {sizes[0]} units, "
+                             f"{len(sizes)} layers and its ordering (3, 1, 2); got n = {n}, "
+                             f"{hidden} units, {layers} layers, ordering {ordering!r}")
+    if ordering == "figure":
+        if n != 3:
+            raise ValueError(f"the Figure 15 ordering (3, 1, 2) needs n = 3, got n = {n}")
+        ordering = [3, 1, 2]
+    if output_rule not in ("<", "<="):
+        raise ValueError(f"output_rule must be '<' or '<=', got {output_rule!r}")
+    if not isinstance(layers, int) or layers < 1:
+        raise ValueError(f"layers must be a positive integer, got {layers!r}")
+    if hidden_degrees == "figure":
+        degrees = figure_15_degrees()
+    else:
+        degrees = made_degrees(n, [hidden] * layers, ordering=ordering, seed=seed)
+    masks = made_masks(degrees)
+    if output_rule == "<=":
+        masks[-1] = (degrees[-1][None, :] <= degrees[0][:, None]).float()
+    return {"degrees": degrees, "masks": masks, "C": connectivity(masks)}
+
+
+def check_autoregressive(degrees, masks) -> tuple[bool, str]:
+    """(ok, message): ok when no output i has a path from an input j with m(j) ≥ m(i)."""
+    C = connectivity(masks)
+    m0 = degrees[0]
+    bad = (C > 0) & (m0[None, :] >= m0[:, None])
+    if not bool(bad.any()):
+        return True, ("✓ autoregressive: no output sees its own or a later input "
+                      "(checked on the mask product)")
+    pairs = ", ".join(f"x̂{i + 1}←x{j + 1}" for i, j in zip(*np.nonzero(bad.numpy())))
+    return False, f"✗ NOT autoregressive: output sees its own or a later input: {pairs}"
+
+
+def connection_report(degrees, masks) -> tuple[bool, str]:
+    """(all_connected, message) about the outputs that get no input at all.
+
+    The output first in the ordering never has an input (it models p(x_i), by design). Any
+    other output without an input is an accident of the degrees: it models p(x_i) instead of
+    p(x_i | x_<i), and no training can give it back the dependency.
+    """
+    m0 = degrees[0]
+    first = int(np.argmin(m0.numpy()))
+    lost = [i for i in unconditioned_outputs(masks) if i != first]
+    if not lost:
+        return True, f"every output but x̂{first + 1} (first in the ordering) gets an input"
+    order = np.argsort(m0.numpy())
+    parts = []
+    for i in lost:
+        before = [f"x{j + 1}" for j in order[:int(m0[i]) - 1]]
+        parts.append(f"x̂{i + 1} gets no input: it models p(x{i + 1}), not "
+                     f"p(x{i + 1} | {', '.join(before)})")
+    return False, "; ".join(parts)

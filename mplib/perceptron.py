@@ -161,3 +161,43 @@ def novikoff_bound(X, y, *, theta0=None, eta: float = 1.0) -> Bound:
     if theta0 is not None:
         bound += 2 * float(np.linalg.norm(theta0)) / (eta * gamma)
     return Bound(R, gamma, bound, theta)
+
+
+# -- what the perceptron widget (widgets/perceptron.py) shows -------------------------------
+
+DATASETS = ("blobs", "xor")
+OFFSET = np.array([1.0, 0.5])  # moves the blobs off the origin, so the bias has to be learned
+
+
+@dataclass
+class Demo:
+    X: np.ndarray
+    y: np.ndarray
+    theta0: np.ndarray
+    trajectory: Trajectory
+    bound: Bound
+
+
+def perceptron_demo(kind: str = "blobs", margin: float = 0.3, seed: int = 0, eta: float = 1.0,
+                    *, step=perceptron_step, n: int = 60, epochs: int = 12) -> Demo:
+    """Data of the given kind, the whole perceptron trajectory from a random θ₀, the bound."""
+    if kind not in DATASETS:
+        raise ValueError(f"kind must be one of {DATASETS}, got {kind!r}")
+    from . import data as mpdata  # torch is needed only here
+
+    if kind == "blobs":
+        X, y = mpdata.blobs(n, margin=margin, seed=seed)
+        X = X.numpy().astype(float) + OFFSET
+    else:
+        X, y = mpdata.xor(n, noise=0.15, seed=seed)
+        X = X.numpy().astype(float)
+    y = y.numpy()
+    theta0 = 0.5 * np.random.default_rng(seed).standard_normal(X.shape[1] + 1)
+    trajectory = train_perceptron(X, y, eta, epochs, step=step, theta0=theta0)
+    bound = novikoff_bound(X, y, theta0=theta0, eta=eta)
+    return Demo(X, y, theta0, trajectory, bound)
+
+
+def misclassified(theta, X, y) -> np.ndarray:
+    """Boolean mask of the points that 1{θᵀx̃ > 0} gets wrong."""
+    return (augment(X) @ np.asarray(theta, dtype=float) > 0).astype(int) != np.asarray(y)

@@ -21,6 +21,8 @@ Both models are density models of binary images with the interface of
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from torch import nn
@@ -333,3 +335,35 @@ def inject_row_leak(model: "TwoStackPixelCNN") -> "TwoStackPixelCNN":
     r = model.v_in.mask.shape[-1] // 2
     model.v_in.mask[:, :, r, r + 1:] = 1
     return model
+
+
+# -- what the blind-spot widget (widgets/blind_spot.py) shows -------------------------------
+
+FOOTPRINT_KINDS = ("plain", "two-stack")
+
+
+@functools.lru_cache(maxsize=None)
+def _footprint_net(kind, layers):
+    # one small untrained net per (kind, layers): building it is part of the cost
+    return footprint_net(kind, layers)
+
+
+def footprint_map(kind: str, layers: int, pixel, size=(11, 11)) -> np.ndarray:
+    """An (H, W) int map: 1 seen by ``pixel``, 2 blind spot, 3 the pixel itself, 0 the rest."""
+    if kind not in FOOTPRINT_KINDS:
+        raise ValueError(f"kind must be one of {FOOTPRINT_KINDS}, got {kind!r}")
+    if not isinstance(layers, int) or not 1 <= layers <= 8:
+        raise ValueError(f"layers must be an integer in 1..8, got {layers!r}")
+    return _footprint_map(kind, layers, tuple(pixel), tuple(size)).copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _footprint_map(kind, layers, pixel, size):
+    # autograd through the stack costs most of an update: each setting is computed once
+    seen = footprint(_footprint_net(kind, layers), size, pixel)
+    ideal = ideal_region(size, pixel, layers)
+    out = np.zeros(seen.shape, dtype=int)
+    out[seen] = 1
+    out[ideal & ~seen] = 2
+    out[pixel] = 3
+    return out

@@ -13,9 +13,12 @@ import numpy as np
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
 
+# The resolution of every picture written out: saved figures, widget frames and their PNGs.
+DPI = 100
+
 STYLE = {
-    "figure.dpi": 80,              # notebooks stay small; savefig below uses its own dpi
-    "savefig.dpi": 100,
+    "figure.dpi": 80,              # notebooks stay small; what is written out uses DPI
+    "savefig.dpi": DPI,
     "figure.figsize": (6.4, 3.6),
     "font.size": 10,
     "axes.titlesize": 11,
@@ -117,7 +120,7 @@ def decision_boundary(ax, predict, X, y, *, resolution: int = 200, pad: float = 
     return ax
 
 
-def png_bytes(fig, dpi: int = 80) -> bytes:
+def png_bytes(fig, dpi: int = DPI) -> bytes:
     """Render a figure to PNG bytes (no ``bbox_inches='tight'``: it doubles the cost)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -206,3 +207,24 @@ def _input_gradient(model, images, unit):
         raise ValueError(f"unit must lie in the {y.shape[2]}x{y.shape[3]} output map, got {unit}")
     (grad,) = torch.autograd.grad(y[:, :, i, j].sum(), x)
     return grad.abs().sum(1).mean(0)
+
+
+# -- what the receptive-field widget (widgets/receptive_field.py) shows -------------------
+
+def same_place(index: int, n_from: int, n_to: int) -> int:
+    """Unit ``index`` of an n_from-unit map moved to the same relative place of an n_to map."""
+    if n_from <= 1:
+        return (n_to - 1) // 2
+    return min(round(index * (n_to - 1) / (n_from - 1)), n_to - 1)
+
+
+def erf_table(model, images) -> np.ndarray:
+    """Effective receptive field of every output unit: array (h, w, H, W), each normalised."""
+    with torch.no_grad():
+        h, w = model(images[:1]).shape[-2:]
+    table = np.zeros((h, w) + tuple(images.shape[-2:]), dtype=np.float32)
+    for i in range(h):
+        for j in range(w):
+            g = input_gradient(model, images, (i, j)).numpy()
+            table[i, j] = g / max(g.max(), 1e-12)
+    return table

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -159,3 +160,17 @@ def strict_mask_dependence(n: int = 6, d: int = 4, layers: int = 2, residual: bo
     X = torch.randn(n, d, generator=g, dtype=torch.float64)
     J = torch.autograd.functional.jacobian(stack, X)   # (n, d, n, d)
     return (J.abs().sum((1, 3)) > 0).to(torch.int64)
+
+
+# -- what the attention-map widget (widgets/attention.py) shows ------------------------------------
+
+def attention_row(maps, query: int, layer: int = 0, head: int = 0) -> np.ndarray:
+    """The weights A[layer, head, query, :] of one query over all key positions."""
+    maps = np.asarray(maps)
+    if maps.ndim != 4 or maps.shape[2] != maps.shape[3]:
+        raise ValueError(f"maps must have shape (layers, heads, n, n), got {maps.shape}")
+    L, Hh, n, _ = maps.shape
+    for value, size, name in ((query, n, "query"), (layer, L, "layer"), (head, Hh, "head")):
+        if not (isinstance(value, (int, np.integer)) and 0 <= value < size):
+            raise ValueError(f"{name} must be an integer in 0..{size - 1}, got {value!r}")
+    return maps[layer, head, query]

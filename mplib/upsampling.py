@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import torch
 
+from .pooling import figure7_pooling
+
 METHODS = ("nearest neighbour", "bed of nails", "max unpooling", "transposed convolution")
 
 
@@ -96,3 +98,43 @@ def upsample(method: str, x: torch.Tensor, *, s: int = 2, k: int = 3, indices=No
             raise ValueError(f"k (the kernel size) must be an integer >= 1, got {k!r}")
         return f(x, torch.ones(k, k, dtype=x.dtype), s)
     return f(x, s)
+
+
+# -- what the upsampling explorer (widgets/upsampling.py) shows ----------------------------
+
+# The input of Figures 8-10 is Figure 7's pooled output; Figure 10 puts its values back at
+# the positions that pooling took them from.
+FIGURE_INPUT, FIGURE_INDICES = figure7_pooling()
+
+INPUTS = {
+    "Figures 8-10 (2x2)": FIGURE_INPUT,
+    "ramp (3x3)": torch.arange(1.0, 10.0).reshape(3, 3),
+    "constant (3x3)": torch.ones(3, 3),
+    "random (3x3)": torch.randint(0, 10, (3, 3), generator=torch.Generator().manual_seed(3)
+                                  ).float(),
+}
+
+
+def figure_indices_apply(input_name: str, s: int) -> bool:
+    """True when max unpooling can use Figure 10's positions; otherwise they are random."""
+    return INPUTS.get(input_name) is FIGURE_INPUT and s == 2
+
+
+def explore(method: str, input_name: str, s: int, k: int, functions=None):
+    """The input tensor and its upsampled output for the widget's settings."""
+    if input_name not in INPUTS:
+        raise ValueError(f"input_name must be one of {tuple(INPUTS)}, got {input_name!r}")
+    x = INPUTS[input_name]
+    indices = FIGURE_INDICES if figure_indices_apply(input_name, s) else None
+    return x, upsample(method, x, s=s, k=k, indices=indices, functions=functions)
+
+
+def write_footprint(method: str, s: int, k: int) -> tuple[int, str]:
+    """Side of the red box drawn at the output's top-left corner, and what it marks."""
+    if method == "transposed convolution":
+        return k, "where pixel (0, 0) writes: its k x k kernel copy"
+    if method == "bed of nails":
+        return 1, "where pixel (0, 0) writes: one cell"
+    if method == "max unpooling":
+        return s, "pixel (0, 0)'s s x s window: its value lands on one cell"
+    return s, "where pixel (0, 0) writes: its s x s block"

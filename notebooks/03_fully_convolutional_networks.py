@@ -43,6 +43,7 @@ import torch.nn.functional as F
 from mplib import exercises, plot, runtime, segmentation, train
 from mplib import exercises_ch3 as ch3
 from mplib.conv import conv_matrix
+from mplib.pooling import FIGURE7_INPUT, figure7_pooling
 from mplib.unet import UNet, draw_unet
 
 plot.style()
@@ -126,7 +127,7 @@ def nearest_neighbour(x, s=2):
     return x[i[:, None], j[None, :]]
 
 
-x = torch.tensor([[6.0, 8.0], [4.0, 8.0]])   # our stand-in input for Figures 8-10
+x, _ = figure7_pooling()   # Figure 7's output [[6, 8], [4, 8]]: the input of Figures 8-10
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -175,16 +176,14 @@ print("bed_of_nails == F.conv_transpose2d with a one-hot kernel")
 #
 # $$y[i^\star, j^\star] = x[i, j], \qquad y[i', j'] = 0 \text{ otherwise}.$$
 #
-# The text of our copy of the notes does not carry the numbers of Figure 7, so we pool an
-# input of our own whose maxima and their places are those Figure 10 shows.
+# The text of our copy of the notes does not carry the numbers of Figure 7, so we pool the
+# stand-in input of notebook 02 (`mplib.pooling.FIGURE7_INPUT`), whose maxima and their
+# places are those Figure 10 shows.
 # `F.max_pool2d(..., return_indices=True)` returns the positions as flat indices into the
 # input, $i^\star W + j^\star$.
 
 # %%
-Z = torch.tensor([[1.0, 3.0, 2.0, 1.0],     # our stand-in for Figure 7's input
-                  [2.0, 6.0, 4.0, 8.0],
-                  [3.0, 1.0, 8.0, 5.0],
-                  [4.0, 2.0, 1.0, 7.0]])
+Z = FIGURE7_INPUT.clone()   # our stand-in for Figure 7's input
 pooled, indices = F.max_pool2d(Z[None, None], 2, stride=2, return_indices=True)
 pooled, indices = pooled[0, 0], indices[0, 0]
 

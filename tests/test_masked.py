@@ -92,7 +92,8 @@ def test_made_degrees_validation_and_determinism():
 
 
 def test_made_widget_compute_and_view():
-    from mplib.widgets.made import MadeWidget, check_autoregressive, made_layout
+    from mplib.masked import check_autoregressive, made_layout
+    from mplib.widgets.made import MadeWidget
 
     layout = made_layout(3, 4, 2, seed=0, ordering="figure")
     assert layout["degrees"][0].tolist() == [3, 1, 2]
@@ -110,17 +111,21 @@ def test_made_widget_compute_and_view():
     w = MadeWidget()
     first = w.image.value
     assert isinstance(w.controls["seed"], __import__("ipywidgets").IntSlider)
-    assert list(w.controls)[:2] == ["degrees", "seed"]
+    assert list(w.controls)[:2] == ["seed", "degrees"]   # the seed is the main slider
+    assert w.resample in w.box.children[1].children      # the extra row below the controls
     # the default is the figure itself: every output but the first in the ordering connected
     assert w.controls["degrees"].value == "Figure 15's own"
     assert w.lost.get_text().startswith("✓")
-    w.resample.click()                    # resample leaves the preset, same seed
-    assert w.controls["degrees"].value == "sampled (seed)" and w.controls["seed"].value == 0
+    renders = w.renders
+    w.controls["seed"].value = 75         # moving the seed leaves the preset, in one redraw
+    assert w.controls["degrees"].value == "sampled (seed)"
+    assert w.renders == renders + 1
     assert w.error is None and w.image.value != first
     w.controls["degrees"].value = "Figure 15's own"
     assert w.image.value == first
-    w.controls["seed"].value = 75         # moving the seed leaves the preset too
-    assert w.controls["degrees"].value == "sampled (seed)" and w.image.value != first
+    w.resample.click()                    # resample leaves the preset, same seed
+    assert w.controls["degrees"].value == "sampled (seed)" and w.controls["seed"].value == 75
+    assert w.error is None and w.image.value != first
     assert w.status.get_text().startswith("✓")
     w.controls["output_rule"].value = "M^V with ≤ (wrong)"
     assert w.status.get_text().startswith("✗")

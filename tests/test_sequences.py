@@ -73,4 +73,12 @@ def test_full_mode_setting_constructs():
     # the full-mode run uses T = 200; a tiny step of it must run on the CPU
     X, y = sequences.adding_problem(3, 200, seed=0)
     model = recurrent.SequenceRegressor("lstm", hidden_size=4)
-    torch.nn.functional.mse_loss(model(X), y).backward()
+    out = model(X)
+    assert X.shape == (3, 200, 2) and out.shape == y.shape == (3,)
+    loss = torch.nn.functional.mse_loss(out, y)
+    assert torch.isfinite(loss)
+    loss.backward()
+    # the gradient reaches every parameter through all 200 steps, and stays finite
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name

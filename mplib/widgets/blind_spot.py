@@ -2,53 +2,21 @@
 
 For a stack of ``layers`` 3×3 masked layers, plain or two-stack (vertical + horizontal), and a
 pixel to inspect, the grid shows which input pixels that output pixel depends on (found by
-autograd on a small untrained net, cached per layer count) and, in grey, the blind spot: the
-pixels the stack should reach but does not.
+autograd on a small untrained net) and, in grey, the blind spot: the pixels the stack should
+reach but does not. The map is :func:`mplib.pixelcnn.footprint_map`.
 """
 
 from __future__ import annotations
-
-import functools
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from ..pixelcnn import footprint, footprint_net, ideal_region
+from ..pixelcnn import FOOTPRINT_KINDS as KINDS, footprint_map
 from .view import FigureWidget
 
-KINDS = ("plain", "two-stack")
 # 0 not reachable / after the pixel, 1 seen, 2 blind spot, 3 the pixel itself
 CMAP = ListedColormap(["white", "#f6c700", "#9a9a9a", "black"])
-_NETS: dict = {}
-
-
-def _net(kind, layers):
-    key = (kind, layers)
-    if key not in _NETS:
-        _NETS[key] = footprint_net(kind, layers)
-    return _NETS[key]
-
-
-def footprint_map(kind: str, layers: int, pixel, size=(11, 11)) -> np.ndarray:
-    """An (H, W) int map: 1 seen by ``pixel``, 2 blind spot, 3 the pixel itself, 0 the rest."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if not isinstance(layers, int) or not 1 <= layers <= 8:
-        raise ValueError(f"layers must be an integer in 1..8, got {layers!r}")
-    return _footprint_map(kind, layers, tuple(pixel), tuple(size)).copy()
-
-
-@functools.lru_cache(maxsize=4096)
-def _footprint_map(kind, layers, pixel, size):
-    # autograd through the stack costs most of an update: each setting is computed once
-    seen = footprint(_net(kind, layers), size, pixel)
-    ideal = ideal_region(size, pixel, layers)
-    out = np.zeros(seen.shape, dtype=int)
-    out[seen] = 1
-    out[ideal & ~seen] = 2
-    out[pixel] = 3
-    return out
 
 
 class BlindSpotWidget(FigureWidget):

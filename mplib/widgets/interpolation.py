@@ -16,24 +16,11 @@ import numpy as np
 from matplotlib.gridspec import GridSpec
 from matplotlib.patches import Rectangle
 
-from ..interpolation import METHODS, interpolate
+from ..interpolation import METHODS, class_anchors, interpolate
 from ..plot import COLORS
 from .view import FigureWidget
 
 CLASS_COLORS = COLORS + ["#e377c2", "#7f7f7f", "#bcbd22"]
-
-
-def class_anchors(Z, labels) -> dict:
-    """For each class, the latent code of its most typical example: the one nearest the class mean."""
-    Z, labels = np.asarray(Z, dtype=float), np.asarray(labels)
-    if Z.ndim != 2 or len(Z) != len(labels) or len(Z) == 0:
-        raise ValueError(f"Z must be (N, d) with one label per row, got {Z.shape} and {labels.shape}")
-    anchors = {}
-    for c in np.unique(labels):
-        members = Z[labels == c]
-        centre = members.mean(0)
-        anchors[c.item()] = members[np.argmin(((members - centre) ** 2).sum(1))]
-    return anchors
 
 
 class InterpolationWidget(FigureWidget):

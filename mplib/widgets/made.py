@@ -1,10 +1,10 @@
 """MADE masks (§6.3, Figure 15): degrees, masks as matrices, and the connectivity graph.
 
-Pure compute: :func:`made_layout` takes the degrees of Figure 15 or samples them, with the
-masks; :func:`check_autoregressive` reads the mask product M^V M^W(L) ⋯ M^W(1) (the number of
-paths from input j to output i) and says whether any output sees its own or a later input;
-:func:`connection_report` says which outputs get no input at all. :class:`MadeWidget` draws
-them.
+The compute is in :mod:`mplib.masked`: :func:`~mplib.masked.made_layout` takes the degrees of
+Figure 15 or samples them, with the masks; :func:`~mplib.masked.check_autoregressive` reads the
+mask product M^V M^W(L) ⋯ M^W(1) (the number of paths from input j to output i) and says
+whether any output sees its own or a later input; :func:`~mplib.masked.connection_report` says
+which outputs get no input at all. :class:`MadeWidget` draws them.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ..masked import (FIGURE_15_DEGREES, connectivity, figure_15_degrees, made_degrees, made_masks,
-                      unconditioned_outputs)
+from ..masked import check_autoregressive, connection_report, made_layout
 from .view import FigureWidget
 
 ORDERINGS = {"Figure 15: (3, 1, 2)": "figure", "natural (1, ..., n)": None, "random": "random"}
@@ -23,101 +22,41 @@ OUTPUT_RULES = {"M^V with < (notes)": "<", "M^V with ≤ (wrong)": "<="}
 MAX_N, MAX_HIDDEN, MAX_LAYERS = 6, 8, 2
 
 
-def made_layout(n: int = 3, hidden: int = 4, layers: int = 2, seed: int = 0, ordering="figure",
-                output_rule: str = "<", hidden_degrees: str = "sampled") -> dict:
-    """Degrees and masks of a MADE with ``layers`` hidden layers of ``hidden`` units.
-
-    ordering        "figure" (Figure 15: m^(0) = (3, 1, 2), n = 3 only), None (natural),
-                    "random", or a permutation of 1..n.
-    output_rule     "<" as in the notes, or "<=" to see what goes wrong with M^V = 1{m ≤ m}.
-    hidden_degrees  "sampled" (uniform in 1..n−1 with ``seed``) or "figure": the degrees
-                    drawn in Figure 15 (n = 3, two layers of 4 units, its ordering).
-    """
-    if hidden_degrees not in ("sampled", "figure"):
-        raise ValueError(f"hidden_degrees must be 'sampled' or 'figure', got {hidden_degrees!r}")
-    if hidden_degrees == "figure":
-        sizes = tuple(len(m) for m in FIGURE_15_DEGREES[1:])
-        if (n, hidden, layers) != (3, sizes[0], len(sizes)) or ordering != "figure":
-            raise ValueError(f"Figure 15's degrees need n = 3, {sizes[0]} units, "
-                             f"{len(sizes)} layers and its ordering (3, 1, 2); got n = {n}, "
-                             f"{hidden} units, {layers} layers, ordering {ordering!r}")
-    if ordering == "figure":
-        if n != 3:
-            raise ValueError(f"the Figure 15 ordering (3, 1, 2) needs n = 3, got n = {n}")
-        ordering = [3, 1, 2]
-    if output_rule not in ("<", "<="):
-        raise ValueError(f"output_rule must be '<' or '<=', got {output_rule!r}")
-    if not isinstance(layers, int) or layers < 1:
-        raise ValueError(f"layers must be a positive integer, got {layers!r}")
-    if hidden_degrees == "figure":
-        degrees = figure_15_degrees()
-    else:
-        degrees = made_degrees(n, [hidden] * layers, ordering=ordering, seed=seed)
-    masks = made_masks(degrees)
-    if output_rule == "<=":
-        masks[-1] = (degrees[-1][None, :] <= degrees[0][:, None]).float()
-    return {"degrees": degrees, "masks": masks, "C": connectivity(masks)}
-
-
-def check_autoregressive(degrees, masks) -> tuple[bool, str]:
-    """(ok, message): ok when no output i has a path from an input j with m(j) ≥ m(i)."""
-    C = connectivity(masks)
-    m0 = degrees[0]
-    bad = (C > 0) & (m0[None, :] >= m0[:, None])
-    if not bool(bad.any()):
-        return True, ("✓ autoregressive: no output sees its own or a later input "
-                      "(checked on the mask product)")
-    pairs = ", ".join(f"x̂{i + 1}←x{j + 1}" for i, j in zip(*np.nonzero(bad.numpy())))
-    return False, f"✗ NOT autoregressive: output sees its own or a later input: {pairs}"
-
-
-def connection_report(degrees, masks) -> tuple[bool, str]:
-    """(all_connected, message) about the outputs that get no input at all.
-
-    The output first in the ordering never has an input (it models p(x_i), by design). Any
-    other output without an input is an accident of the degrees: it models p(x_i) instead of
-    p(x_i | x_<i), and no training can give it back the dependency.
-    """
-    m0 = degrees[0]
-    first = int(np.argmin(m0.numpy()))
-    lost = [i for i in unconditioned_outputs(masks) if i != first]
-    if not lost:
-        return True, f"every output but x̂{first + 1} (first in the ordering) gets an input"
-    order = np.argsort(m0.numpy())
-    parts = []
-    for i in lost:
-        before = [f"x{j + 1}" for j in order[:int(m0[i]) - 1]]
-        parts.append(f"x̂{i + 1} gets no input: it models p(x{i + 1}), not "
-                     f"p(x{i + 1} | {', '.join(before)})")
-    return False, "; ".join(parts)
-
-
 class MadeWidget(FigureWidget):
     """Figure 15 live: sample degrees, see the masks and the allowed connections."""
 
-    dpi = 80
-
     def __init__(self):
+        self._leaving_preset = False
+        seed = widgets.IntSlider(value=0, min=0, max=99, description="seed")
+        # Moving the seed asks for sampled degrees: leave the preset first (observed before
+        # the redraw that FigureWidget attaches, so one move draws once).
+        seed.observe(self._leave_preset, names="value")
+        self.resample = widgets.Button(description="resample", icon="refresh",
+                                       tooltip="sample new hidden degrees (steps the seed)")
+        self.resample.on_click(self._next_seed)
         super().__init__({
-            # first: Figure 15's own degrees, or degrees sampled with the seed below
+            "seed": seed,  # the main slider
+            # Figure 15's own degrees (the default), or degrees sampled with the seed
             "degrees": widgets.Dropdown(options=list(DEGREES), description="degrees"),
-            "seed": widgets.IntSlider(value=0, min=0, max=99, description="seed"),
             "hidden": widgets.IntSlider(value=4, min=1, max=MAX_HIDDEN, description="units"),
             "layers": widgets.IntSlider(value=2, min=1, max=MAX_LAYERS, description="layers"),
             "n": widgets.IntSlider(value=3, min=2, max=MAX_N, description="inputs n"),
             "ordering": widgets.Dropdown(options=list(ORDERINGS), description="ordering"),
             "output_rule": widgets.Dropdown(options=list(OUTPUT_RULES), description="output"),
-        }, figsize=(10, 4.6))
-        self.resample = widgets.Button(description="resample", icon="refresh",
-                                       tooltip="sample new hidden degrees (steps the seed)")
-        self.resample.on_click(self._next_seed)
-        # Under the preset the seed draws nothing: moving it means "sample degrees with it".
-        self.controls["seed"].observe(self._leave_preset, names="value")
-        self.box.children = (self.box.children[0], self.resample) + self.box.children[1:]
+        }, figsize=(10, 4.6), extra=[self.resample])
 
-    def _leave_preset(self, _=None):
-        if self.controls["degrees"].value != "sampled (seed)":
-            self.controls["degrees"].value = "sampled (seed)"
+    def _leave_preset(self, change) -> None:
+        degrees = self.controls["degrees"]
+        if degrees.value != "sampled (seed)":
+            self._leaving_preset = True  # the seed's own observer redraws
+            try:
+                degrees.value = "sampled (seed)"
+            finally:
+                self._leaving_preset = False
+
+    def _on_change(self, change) -> None:
+        if not self._leaving_preset:
+            super()._on_change(change)
 
     def _next_seed(self, _=None):
         if self.controls["degrees"].value != "sampled (seed)":
@@ -156,7 +95,7 @@ class MadeWidget(FigureWidget):
             ax.set_ylabel("to (degree)", fontsize=7, labelpad=1)
         fig.subplots_adjust(left=0.06, right=0.98, top=0.9, bottom=0.12)
 
-    def draw(self, degrees, seed, hidden, layers, n, ordering, output_rule):
+    def draw(self, seed, degrees, hidden, layers, n, ordering, output_rule):
         layout = made_layout(n, hidden, layers, seed, ORDERINGS[ordering],
                              OUTPUT_RULES[output_rule], hidden_degrees=DEGREES[degrees])
         preset = DEGREES[degrees] == "figure"

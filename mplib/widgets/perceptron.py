@@ -1,6 +1,6 @@
 """Perceptron convergence widget (§1.1): watch θ ← θ + η (y − ŷ) x̃ step by step.
 
-``perceptron_demo`` (pure compute, tested without UI) makes the data, runs the whole
+:func:`mplib.perceptron.perceptron_demo` (pure compute, tested without UI) makes the data, runs the whole
 trajectory with a given step function and computes Novikoff's bound. The widget calls it only
 when a data setting (data set, margin, seed, η) changes; the step slider just indexes into the
 stored trajectory, so moving it (or pressing Play) is cheap.
@@ -12,53 +12,13 @@ learning rate would only rescale θ and change nothing visible. The bound shown 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import ipywidgets as widgets
 import numpy as np
 
-from .. import data as mpdata
-from ..perceptron import (Bound, Trajectory, augment, novikoff_bound, perceptron_step,
-                          train_perceptron)
+from ..perceptron import DATASETS, augment, misclassified, perceptron_demo, perceptron_step
 from ..plot import COLORS
 from .controls import fill_cells
 from .view import FigureWidget
-
-DATASETS = ("blobs", "xor")
-OFFSET = np.array([1.0, 0.5])  # moves the blobs off the origin, so the bias has to be learned
-
-
-@dataclass
-class Demo:
-    X: np.ndarray
-    y: np.ndarray
-    theta0: np.ndarray
-    trajectory: Trajectory
-    bound: Bound
-
-
-def perceptron_demo(kind: str = "blobs", margin: float = 0.3, seed: int = 0, eta: float = 1.0,
-                    *, step=perceptron_step, n: int = 60, epochs: int = 12) -> Demo:
-    """Data of the given kind, the whole perceptron trajectory from a random θ₀, the bound."""
-    if kind not in DATASETS:
-        raise ValueError(f"kind must be one of {DATASETS}, got {kind!r}")
-    if kind == "blobs":
-        X, y = mpdata.blobs(n, margin=margin, seed=seed)
-        X = X.numpy().astype(float) + OFFSET
-    else:
-        X, y = mpdata.xor(n, noise=0.15, seed=seed)
-        X = X.numpy().astype(float)
-    y = y.numpy()
-    theta0 = 0.5 * np.random.default_rng(seed).standard_normal(X.shape[1] + 1)
-    trajectory = train_perceptron(X, y, eta, epochs, step=step, theta0=theta0)
-    bound = novikoff_bound(X, y, theta0=theta0, eta=eta)
-    return Demo(X, y, theta0, trajectory, bound)
-
-
-def misclassified(theta, X, y) -> np.ndarray:
-    """Boolean mask of the points that 1{θᵀx̃ > 0} gets wrong."""
-    return (augment(X) @ np.asarray(theta, dtype=float) > 0).astype(int) != np.asarray(y)
-
 
 class PerceptronWidget(FigureWidget):
     """Step slider (with Play), η, margin, data set, seed; points, boundary, mistakes, bound."""
@@ -77,6 +37,9 @@ class PerceptronWidget(FigureWidget):
         slider = widgets.IntSlider(value=20, min=0, max=T, step=1, description="step t",
                                    continuous_update=True)
         self.epochs = self.EPOCHS
+        self.play = widgets.Play(value=slider.value, min=0, max=T, step=2, interval=60,
+                                 description="play")
+        widgets.jslink((self.play, "value"), (slider, "value"))
         super().__init__({
             "t": slider,
             "eta": widgets.FloatLogSlider(value=10 ** -0.5, base=10, min=-2, max=1, step=0.1,
@@ -89,13 +52,8 @@ class PerceptronWidget(FigureWidget):
             # more epochs let the run finish (Novikoff's bound says it must).
             "epochs": widgets.IntSlider(value=self.EPOCHS, min=1, max=self.MAX_EPOCHS,
                                         description="epochs"),
-        }, figsize=(8.4, 3.9), columns=2)
+        }, figsize=(8.4, 3.9), columns=2, extra=[self.play])
         fill_cells(self.controls.values())
-        self.play = widgets.Play(value=slider.value, min=0, max=T, step=2, interval=60,
-                                 description="play")
-        widgets.jslink((self.play, "value"), (slider, "value"))
-        self.box.children = (self.box.children[0], widgets.HBox([self.play]),
-                             *self.box.children[1:])
 
     def build(self, fig):
         self.ax, self.ax_m = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})

@@ -17,8 +17,9 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from ..receptive_field import (build_stack, footprint, input_gradient, layers_from_module,
-                               output_size, receptive_field, stack)
+from ..receptive_field import (build_stack, erf_table, footprint, input_gradient,
+                               layers_from_module, output_size, receptive_field, same_place,
+                               stack)
 from .view import FigureWidget
 
 MAX_LAYERS = 4
@@ -26,25 +27,6 @@ KERNELS = [1, 2, 3, 5, 7]
 STRIDES = [1, 2, 3]
 DILATIONS = [1, 2, 3, 4]
 POOLS = [("none", 1), ("max 2", 2), ("max 3", 3)]
-
-
-def _scaled(index: int, n_from: int, n_to: int) -> int:
-    """Unit ``index`` of an n_from-unit map moved to the same relative place of an n_to map."""
-    if n_from <= 1:
-        return (n_to - 1) // 2
-    return min(round(index * (n_to - 1) / (n_from - 1)), n_to - 1)
-
-
-def erf_table(model, images) -> np.ndarray:
-    """Effective receptive field of every output unit: array (h, w, H, W), each normalised."""
-    with torch.no_grad():
-        h, w = model(images[:1]).shape[-2:]
-    table = np.zeros((h, w) + tuple(images.shape[-2:]), dtype=np.float32)
-    for i in range(h):
-        for j in range(w):
-            g = input_gradient(model, images, (i, j)).numpy()
-            table[i, j] = g / max(g.max(), 1e-12)
-    return table
 
 
 class ReceptiveFieldWidget(FigureWidget):
@@ -79,9 +61,9 @@ class ReceptiveFieldWidget(FigureWidget):
             controls[f"pool{ell}"] = widgets.Dropdown(options=POOLS, value=2 if first else 1,
                                                       description=f"pool{ell}")
         for c in controls.values():
-            c.style.description_width = "48px"
             c.layout = widgets.Layout(width="98%")
-        super().__init__(controls, figsize=(10.5, 3.3), columns=4)
+        # short labels (k1, s1...) in a dense grid: one fixed width lines them up
+        super().__init__(controls, figsize=(10.5, 3.3), columns=4, label_width="48px")
 
     def build(self, fig):
         axes = fig.subplots(1, 4)
@@ -154,7 +136,7 @@ class ReceptiveFieldWidget(FigureWidget):
         self._set_box(1, layers, u)
         for k, name in ((2, "untrained"), (3, "trained")):
             table = self.tables[name]
-            v = (_scaled(u[0], size, table.shape[0]), _scaled(u[1], size, table.shape[1]))
+            v = (same_place(u[0], size, table.shape[0]), same_place(u[1], size, table.shape[1]))
             self.images_artists[k].set_data(table[v])
             self._set_box(k, self.net_layers, v)
         self.axes[2].set_xlabel(f"unit {v} of {table.shape[0]}x{table.shape[1]} (same place), "

@@ -5,6 +5,7 @@ the kernel size k of the transposed convolution (a k x k kernel of ones, so ever
 number is the sum of the input values whose kernel copies overlap there: where s does not
 divide k, the overlaps alternate and a constant input turns into a checkerboard).
 
+The compute (the inputs, :func:`~mplib.upsampling.explore`) is in :mod:`mplib.upsampling`.
 The output grid has at most (3 - 1) * 4 + 5 = 13 cells a side; its 13 x 13 text artists
 are made once and only updated (text, position, visibility) on each change.
 """
@@ -13,51 +14,14 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
-import torch
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
-from ..upsampling import METHODS, upsample
+from ..upsampling import INPUTS, METHODS, explore, figure_indices_apply, write_footprint
 from .view import FigureWidget
 
-# The input of Figures 8-10, and the positions Figure 10 puts its values back at.
-FIGURE_INPUT = torch.tensor([[6.0, 8.0], [4.0, 8.0]])
-FIGURE_INDICES = torch.tensor([[1 * 4 + 1, 1 * 4 + 3], [3 * 4 + 0, 2 * 4 + 2]])
-
-INPUTS = {
-    "Figures 8-10 (2x2)": FIGURE_INPUT,
-    "ramp (3x3)": torch.arange(1.0, 10.0).reshape(3, 3),
-    "constant (3x3)": torch.ones(3, 3),
-    "random (3x3)": torch.randint(0, 10, (3, 3), generator=torch.Generator().manual_seed(3)
-                                  ).float(),
-}
 S_MAX, K_MAX, N_IN = 4, 5, 3
 N_OUT = (N_IN - 1) * S_MAX + K_MAX
-
-
-def figure_indices_apply(input_name: str, s: int) -> bool:
-    """True when max unpooling can use Figure 10's positions; otherwise they are random."""
-    return INPUTS.get(input_name) is FIGURE_INPUT and s == 2
-
-
-def explore(method: str, input_name: str, s: int, k: int, functions=None):
-    """The input tensor and its upsampled output for the widget's settings."""
-    if input_name not in INPUTS:
-        raise ValueError(f"input_name must be one of {tuple(INPUTS)}, got {input_name!r}")
-    x = INPUTS[input_name]
-    indices = FIGURE_INDICES if figure_indices_apply(input_name, s) else None
-    return x, upsample(method, x, s=s, k=k, indices=indices, functions=functions)
-
-
-def footprint(method: str, s: int, k: int) -> tuple[int, str]:
-    """Side of the red box drawn at the output's top-left corner, and what it marks."""
-    if method == "transposed convolution":
-        return k, "where pixel (0, 0) writes: its k x k kernel copy"
-    if method == "bed of nails":
-        return 1, "where pixel (0, 0) writes: one cell"
-    if method == "max unpooling":
-        return s, "pixel (0, 0)'s s x s window: its value lands on one cell"
-    return s, "where pixel (0, 0) writes: its s x s block"
 
 
 class UpsamplingWidget(FigureWidget):
@@ -135,7 +99,7 @@ class UpsamplingWidget(FigureWidget):
         self._show(self.ax_in, self.im_in, self.t_in, X, vmax, 11)
         self._show(self.ax_out, self.im_out, self.t_out, Y, vmax,
                    11 if n <= 6 else 9 if n <= 9 else 7)
-        foot, marks = footprint(method, s, k)
+        foot, marks = write_footprint(method, s, k)
         self.box_out.set_bounds(-0.5, -0.5, foot, foot)
         detail = f", kernel {k}x{k} of ones" if method == "transposed convolution" else ""
         if method == "max unpooling" and not figure_indices_apply(input_name, s):

@@ -11,6 +11,26 @@ setting gives a readable line under the controls instead of a traceback in a log
 
 When displayed, the widget also carries a PNG of its first picture in the same output, so a
 notebook saved without widget state (on GitHub, say) still shows a static figure.
+
+The contract every demo follows
+-------------------------------
+1. **State first, then ``super().__init__``.** ``FigureWidget.__init__`` calls ``build`` and
+   then ``draw`` (the first picture) before it returns, so everything those two read
+   (data, tables, sizes, flags) must be set on ``self`` before the subclass calls it.
+2. **The first control is the main slider.** The first entry of ``controls`` is the one the
+   demo is about (step t, stride s, number of layers...). The figures, the widget benchmark
+   and the tests move it to see the picture change, so it must be a slider that changes the
+   picture on every step of its range.
+3. **Extra rows go through ``extra=``.** Buttons or players that are not controls of ``draw``
+   (a Play button, a "resample" button) are passed as ``extra``: they sit in their own row
+   below the grid of controls. Nobody edits ``box.children`` by hand.
+4. **Labels.** Control labels are shown in full (``label_width="initial"``) unless the demo
+   asks for a fixed width (``label_width="48px"``) to line up a dense grid.
+5. **One resolution.** Every widget renders at :data:`mplib.plot.DPI`; a demo chooses its
+   size with ``figsize`` only.
+6. **Compute elsewhere.** A widget module holds only the view; the functions it calls live
+   in the topic module (``mplib.masked``, ``mplib.upsampling``...), where they are tested
+   without any UI. Caches there use ``functools.lru_cache``.
 """
 
 from __future__ import annotations
@@ -29,7 +49,7 @@ from matplotlib.spines import Spine
 from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator
 
-from ..plot import STYLE, png_bytes
+from ..plot import DPI, STYLE, png_bytes
 
 
 def widget_bundle(widget: widgets.Widget) -> dict:
@@ -50,14 +70,45 @@ def widget_bundle(widget: widgets.Widget) -> dict:
     }
 
 
+SLIDERS = (widgets.IntSlider, widgets.FloatSlider, widgets.FloatLogSlider,
+           widgets.SelectionSlider)
+
+
 class FigureWidget:
-    """Base class: subclasses set up controls, then implement ``build`` and ``draw``."""
+    """Base class: subclasses set their state, then call ``super().__init__`` with their
+    controls, and implement ``build`` and ``draw`` (the contract is in the module docstring).
 
-    dpi = 100
+    controls     {name: ipywidgets control}; the names are ``draw``'s keyword arguments and
+                 the first control is the main slider.
+    figsize      the figure's size in inches (rendered at :data:`mplib.plot.DPI`).
+    columns      how many controls per row of the grid.
+    extra        widgets shown in one row below the controls (a Play or a button).
+    label_width  the controls' label width: "initial" (the whole label) or a CSS width.
+    """
 
-    def __init__(self, controls: dict, *, figsize=(8, 3.4), columns: int = 3):
-        if not controls:
-            raise ValueError("controls must name at least one ipywidgets control")
+    dpi = DPI  # read-only: one resolution for every widget (set in mplib.plot)
+
+    def __init__(self, controls: dict, *, figsize=(8, 3.4), columns: int = 3, extra=(),
+                 label_width: str = "initial"):
+        if not isinstance(controls, dict) or not controls:
+            raise ValueError("controls must be a dict naming at least one ipywidgets control")
+        for name, control in controls.items():
+            if not isinstance(control, widgets.ValueWidget):
+                raise TypeError(f"controls[{name!r}] must be an ipywidgets control with a value,"
+                                f" got {type(control).__name__}")
+        first_name, first = next(iter(controls.items()))
+        if not isinstance(first, SLIDERS):
+            raise TypeError(f"the first control is the main slider: controls[{first_name!r}] "
+                            f"must be a slider, got {type(first).__name__}")
+        extra = tuple(extra)
+        for w in extra:
+            if not isinstance(w, widgets.Widget):
+                raise TypeError(f"extra must hold ipywidgets widgets, got {type(w).__name__}")
+        if not isinstance(label_width, str) or not label_width:
+            raise TypeError(f"label_width must be a CSS width string, got {label_width!r}")
+        if type(self).dpi != DPI:
+            raise ValueError(f"{type(self).__name__} sets dpi = {type(self).dpi}; every widget "
+                             f"renders at mplib.plot.DPI = {DPI} (choose the size with figsize)")
         self.controls = dict(controls)
         import matplotlib as mpl
 
@@ -78,11 +129,14 @@ class FigureWidget:
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
             if hasattr(getattr(control, "style", None), "description_width"):
-                control.style.description_width = "initial"  # labels in full, not "degree se..."
+                # "initial": labels in full, not "degree se..."
+                control.style.description_width = label_width
         rows = list(self.controls.values())
         grid = widgets.GridBox(rows, layout=widgets.Layout(
             grid_template_columns=f"repeat({columns}, minmax(0, 1fr))", grid_gap="2px 12px"))
-        self.box = widgets.VBox([grid, self.message, self.image])
+        self.extra = widgets.HBox(list(extra))
+        parts = [grid, self.extra] if extra else [grid]
+        self.box = widgets.VBox([*parts, self.message, self.image])
         self.box.add_class("mplib-widget")
         self.refresh()
         self._static_png = self.image.value
@@ -317,7 +371,7 @@ def _ticks_key(axis) -> tuple:
     return tuple(key)
 
 
-def encode_png(rgba, dpi: int = 100) -> bytes:
+def encode_png(rgba, dpi: int = DPI) -> bytes:
     """PNG bytes of an RGBA buffer, with fast compression (the figure's pixels, exactly)."""
     import io
 
