@@ -732,7 +732,8 @@ def decode2d(z):
 # (below). The widget starts on the path from 1 to 0, two anchors that decode clearly.
 
 # %%
-from mplib.widgets.interpolation import InterpolationWidget, class_anchors  # noqa: E402
+from mplib.interpolation import class_anchors  # noqa: E402
+from mplib.widgets.interpolation import InterpolationWidget  # noqa: E402
 
 anchors = class_anchors(Z_test.numpy(), mnist.y_test.numpy())
 fig = plot.image_grid(decode2d(np.stack([anchors[c] for c in sorted(anchors)])), ncols=10,

@@ -225,7 +225,8 @@ for L_ in range(1, 6):  # the rule 1 ≤ a < b ≤ L, against autograd on a grid
 # black, the pixels it depends on in yellow and the blind spot in grey:
 
 # %%
-from mplib.widgets.blind_spot import CMAP, footprint_map
+from mplib.pixelcnn import footprint_map
+from mplib.widgets.blind_spot import CMAP
 
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
 for ax, kind in zip(axes, ("plain", "two-stack")):
