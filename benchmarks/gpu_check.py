@@ -40,12 +40,12 @@ BUDGET_S = {
     "00_start_here": 25,
     "01_neural_networks": 40,
     "02_convolutional_networks": 55,
-    "03_fully_convolutional_networks": 65,
+    "03_fully_convolutional_networks": 80,
     "04_recurrent_networks": 75,
-    "05_autoencoders": 70,
-    "06a_autoregressive_density": 100,
+    "05_autoencoders": 80,
+    "06a_autoregressive_density": 90,
     "06b_pixelcnn_wavenet": 70,
-    "06c_vrnn_transformers": 100,
+    "06c_vrnn_transformers": 85,
 }
 TOTAL_BUDGET_S = 600
 
