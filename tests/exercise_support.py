@@ -1,6 +1,15 @@
-"""Shared by the checker tests of every chapter: a blank solution and a feedback runner."""
+"""Shared by the checker tests of every chapter: a blank solution, a feedback runner, and
+the exercises a chapter notebook holds."""
 
+import re
+from pathlib import Path
+
+import jupytext
 import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+KINDS = ("implement", "predict", "break it")
+_SECTION = re.compile(r"^## (\d+\.\d+)\b")
 
 
 def stub(*args, **kwargs):
@@ -20,3 +29,20 @@ def run(check, answer, capsys):
     assert out.strip() == fb.text.strip(), "the checker must print exactly its feedback"
     assert "Traceback" not in out and "mplib/" not in out
     return fb, out
+
+
+def exercises_by_section(stem: str) -> list[tuple[str | None, str | None]]:
+    """(section, kind) of every solution cell of notebooks/<stem>.py, in order: the last
+    "## N.M" heading above it and the last "**Your turn (kind)" prompt."""
+    section, kind, found = None, None, []
+    for cell in jupytext.read(NOTEBOOKS / f"{stem}.py").cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if m := _SECTION.match(line):
+                    section = m.group(1)
+            for k in KINDS:
+                if f"**Your turn ({k})" in cell.source:
+                    kind = k
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            found.append((section, kind))
+    return found

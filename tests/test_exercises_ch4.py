@@ -5,9 +5,7 @@ PyTorch."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import jupytext
 import numpy as np
 import pytest
 import torch
@@ -17,9 +15,8 @@ from mplib import exercises_ch4 as ch4
 from mplib import rnn_gradients
 from mplib.exercises import ExerciseFailed
 
-from exercise_support import not_graded, run, stub  # noqa: E402,F401  (not_graded: autouse)
-
-ROOT = Path(__file__).resolve().parents[1]
+from exercise_support import (  # noqa: E402,F401  (not_graded: autouse)
+    exercises_by_section, not_graded, run, stub)
 
 
 # ---------------------------------------------------------------- references against autograd
@@ -212,18 +209,7 @@ def test_checks_fail_under_the_grader(monkeypatch, capsys):
 
 
 def test_notebook_has_exercises_of_every_kind_in_every_section():
-    nb = jupytext.read(ROOT / "notebooks" / "04_recurrent_networks.py")
-    section, kind, found = None, None, []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("## 4."):
-                    section = line.split()[1]
-            for k in ("implement", "predict", "break it"):
-                if f"**Your turn ({k})" in cell.source:
-                    kind = k
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            found.append((section, kind))
+    found = exercises_by_section("04_recurrent_networks")
     assert len(found) >= 6
     assert {s for s, _ in found} == {"4.1", "4.2", "4.3"}
     assert {k for _, k in found} == {"implement", "predict", "break it"}

@@ -11,7 +11,8 @@ from mplib.autoregressive import FVSBN, MADE, NADE
 from mplib.exercises import ExerciseFailed
 from mplib.masked import connectivity, effective_parameters, made_masks
 
-from exercise_support import not_graded, run, stub  # noqa: E402,F401  (not_graded: autouse)
+from exercise_support import (  # noqa: E402,F401  (not_graded: autouse)
+    exercises_by_section, not_graded, run, stub)
 
 
 # ---------------------------------------------------------------- references against mplib
@@ -215,22 +216,7 @@ def test_checks_fail_under_the_grader(monkeypatch, capsys):
 
 
 def test_notebook_has_every_kind_in_every_section():
-    import jupytext
-    from pathlib import Path
-
-    nb = jupytext.read(Path(__file__).resolve().parents[1] / "notebooks"
-                       / "06a_autoregressive_density.py")
-    section, kind, found = None, None, []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("## 6"):
-                    section = line.split()[1]
-            for k in ("implement", "predict", "break it"):
-                if f"**Your turn ({k})" in cell.source:
-                    kind = k
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            found.append((section, kind))
+    found = exercises_by_section("06a_autoregressive_density")
     assert len(found) >= 4
     assert {"6.1", "6.2", "6.3"} <= {s for s, _ in found}
     assert {k for _, k in found} == {"implement", "predict", "break it"}

@@ -4,9 +4,6 @@ with autograd."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import jupytext
 import numpy as np
 import pytest
 import torch
@@ -15,9 +12,8 @@ from mplib import exercises_ch6b as ch6b
 from mplib import pixelcnn, wavenet
 from mplib.exercises import ExerciseFailed
 
-from exercise_support import not_graded, run, stub  # noqa: F401  (not_graded: autouse)
-
-ROOT_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from exercise_support import (  # noqa: F401  (not_graded: autouse)
+    exercises_by_section, not_graded, run, stub)
 
 
 # ---------------------------------------------------------------- references against mplib
@@ -190,18 +186,7 @@ def test_checks_fail_under_the_grader(monkeypatch, capsys):
 
 
 def test_notebook_has_every_kind_in_both_sections():
-    nb = jupytext.read(ROOT_NOTEBOOKS / "06b_pixelcnn_wavenet.py")
-    section, kind, found = None, None, []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("## 6."):
-                    section = line.split()[1]
-            for k in ("implement", "predict", "break it"):
-                if f"**Your turn ({k})" in cell.source:
-                    kind = k
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            found.append((section, kind))
+    found = exercises_by_section("06b_pixelcnn_wavenet")
     assert len(found) >= 6
     assert {s for s, _ in found} == {"6.4", "6.5"}
     assert {k for _, k in found} == {"implement", "predict", "break it"}

@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import student_versions as sv  # noqa: E402
+from exercise_support import exercises_by_section  # noqa: E402
 
 nbgrader_missing = importlib.util.find_spec("nbgrader") is None
 needs_nbgrader = pytest.mark.skipif(nbgrader_missing, reason="nbgrader is not installed")
@@ -201,18 +202,7 @@ def test_nbgrader_metadata_survives_the_py_twin(py):
 
 
 def test_chapter_three_has_every_kind_in_both_sections():
-    nb = jupytext.read(ROOT / "notebooks" / "03_fully_convolutional_networks.py")
     assert "03_fully_convolutional_networks" in IDS
-    section, kind, found = None, None, set()
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("## 3."):
-                    section = line.split()[1]
-            for k in ("implement", "predict", "break it"):
-                if f"**Your turn ({k})" in cell.source:
-                    kind = k
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            found.add((section, kind))
+    found = exercises_by_section("03_fully_convolutional_networks")
     assert {s for s, _ in found} == {"3.1", "3.2"}
     assert {k for _, k in found} == {"implement", "predict", "break it"}
