@@ -4,15 +4,8 @@ import numpy as np
 import pytest
 
 from mplib.widgets import FigureWidget
-from mplib.widgets.neuron import NeuronWidget, neuron
-
-
-def test_neuron_compute():
-    x = np.array([-1.0, 0.0, 1.0])
-    np.testing.assert_allclose(neuron(x, 2.0, 0.0), 1 / (1 + np.exp(-2 * x)))
-    np.testing.assert_allclose(neuron(x, 1.0, -0.5, "relu"), [0, 0, 0.5])
-    with pytest.raises(ValueError, match="activation"):
-        neuron(x, 1.0, 0.0, "swish")
+from mplib.activations import neuron
+from mplib.widgets.neuron import NeuronWidget
 
 
 def test_neuron_widget_draws_the_neuron():
