@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from ..receptive_field import (build_stack, erf_table, footprint, input_gradient,
+from ..receptive_field import (build_stack, erf_table, input_gradient, input_window,
                                layers_from_module, output_size, receptive_field, same_place,
                                stack)
 from .view import FigureWidget
@@ -105,7 +105,7 @@ class ReceptiveFieldWidget(FigureWidget):
             self._syncing = False
 
     def _set_box(self, k, layers, unit):
-        rows, cols = footprint(layers, unit)
+        rows, cols = input_window(layers, unit)
         self.boxes[k].set_xy((cols.start - 0.5, rows.start - 0.5))
         self.boxes[k].set_width(cols.stop - cols.start)
         self.boxes[k].set_height(rows.stop - rows.start)
