@@ -54,8 +54,14 @@ def test_parallel_falls_back_to_lerp_and_bad_input():
         slerp(a, 0 * a, 0.5)
     with pytest.raises(ValueError, match="same shape"):
         lerp(a, np.ones(3), 0.5)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match=r"method must be one of \('linear', 'spherical'\)"):
         interpolate(a, a, 0.5, "cubic")
+    with pytest.raises(ValueError, match="t must be finite"):
+        lerp(a, a, [0.5, np.nan])
+    with pytest.raises(TypeError, match="eps must be a number"):
+        slerp(a, a, 0.5, eps="tiny")
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        slerp(a, a, 0.5, eps=0.0)
 
 
 def _toy():
