@@ -101,3 +101,9 @@ def test_widget_updates_and_reports_bad_settings():
     assert isinstance(w.error, ValueError) and "different" in w.message.value
     with pytest.raises(ValueError, match="Z"):
         InterpolationWidget(decode, np.zeros((5, 3)), np.zeros(5))
+    with pytest.raises(ValueError, match="steps must be an integer >= 2, got 1"):
+        InterpolationWidget(decode, Z, labels, steps=1)
+    with pytest.raises(TypeError, match="steps must be an integer, got float"):
+        InterpolationWidget(decode, Z, labels, steps=9.0)
+    with pytest.raises(TypeError, match="decode must be a function"):
+        InterpolationWidget(None, Z, labels)

@@ -173,3 +173,12 @@ def test_widget_updates_and_reports_bad_settings():
     assert w.error is None
     w.controls["d1"].value = 2
     assert w.error is None and "r = " in w.title.get_text()
+
+
+def test_widget_needs_one_channel_image_tensors():
+    from mplib.widgets.receptive_field import ReceptiveFieldWidget
+
+    with pytest.raises(TypeError, match="images must be a tensor"):
+        ReceptiveFieldWidget(trained=_cnn(), untrained=_cnn(), images=[[0.0]])
+    with pytest.raises(ValueError, match=r"images must be a tensor of shape \(N, 1, H, W\), got"):
+        ReceptiveFieldWidget(trained=_cnn(), untrained=_cnn(), images=torch.rand(2, 3, 28, 28))

@@ -122,6 +122,8 @@ def test_widget_draws_the_gradient_norms():
     assert not w.elman_line.get_visible() and w.lstm_line.get_visible()
     w.controls["activation"].value = "sigmoid"
     assert w.last["slope"] == pytest.approx(np.log(0.25 * 2.0))
+    with pytest.raises(ValueError, match=r"show must be one of \('Elman', 'LSTM', 'both'\)"):
+        w.draw(1.0, "tanh", 10, "GRU", 0.0)
 
 
 def test_widget_limits_fit_the_curves_shown():

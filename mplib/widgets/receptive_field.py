@@ -34,8 +34,12 @@ class ReceptiveFieldWidget(FigureWidget):
     feature extractor (an nn.Sequential ending before Flatten) after and before training."""
 
     def __init__(self, trained, untrained, images):
-        if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 1:
-            raise ValueError("images must be a tensor of shape (N, 1, H, W)")
+        if not isinstance(images, torch.Tensor):
+            raise TypeError(f"images must be a tensor of shape (N, 1, H, W), got "
+                            f"{type(images).__name__}")
+        if images.ndim != 4 or images.shape[1] != 1:
+            raise ValueError(f"images must be a tensor of shape (N, 1, H, W), got "
+                             f"{tuple(images.shape)}")
         self.images = images.detach().cpu()[:32]
         self.n = int(self.images.shape[-1])
         self.net_layers = layers_from_module(trained)
