@@ -8,6 +8,8 @@ nothing can be trained through it: it has no derivative, γ or module here.
 * step     1{x > 0}, as in the notes (0 at x = 0).
 * sigmoid  1 / (1 + e^{−x}), computed as ½(1 + tanh(x/2)), which is the same function and
            does not overflow for large negative x.
+
+:func:`neuron` is one neuron with one input, y = σ(w·x + b), the curve notebook 00's widget draws.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from torch import nn
+
+from . import checks
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,14 @@ def get(name: str, *, among=None) -> Activation:
 
     A name outside the choice raises ValueError naming the argument and the choices.
     """
-    choices = tuple(ACTIVATIONS) if among is None else tuple(among)
-    if not isinstance(name, str) or name not in choices or name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {choices}, got {name!r}")
-    return ACTIVATIONS[name]
+    choices = tuple(ACTIVATIONS) if among is None else tuple(c for c in among if c in ACTIVATIONS)
+    return ACTIVATIONS[checks.choice(name, "activation", choices)]
+
+
+def neuron(x, w: float, b: float, activation: str = "sigmoid") -> np.ndarray:
+    """The output y = σ(w·x + b) of one neuron with one input (§1.1), for every x."""
+    w, b = checks.number(w, "w"), checks.number(b, "b")
+    return get(activation)(w * np.asarray(x, dtype=float) + b)
 
 
 def names(*, trainable: bool = False, differentiable: bool = False) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .activations import ACTIVATIONS  # σ: sigmoid, tanh, relu, step 1{x > 0}
 
 TARGETS = {
@@ -50,19 +51,10 @@ def _one_blas_thread():
     return c.limit(limits=1, user_api="blas") if c is not None else contextlib.nullcontext()
 
 
-def _check(activation=None, target=None, N=None):
-    if activation is not None and activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
-    if target is not None and not callable(target) and target not in TARGETS:
-        raise ValueError(f"target must be a callable or one of {tuple(TARGETS)}, got {target!r}")
-    if N is not None and (not isinstance(N, (int, np.integer)) or isinstance(N, bool)
-                          or not 1 <= N <= POOL):
-        raise ValueError(f"N must be an integer between 1 and {POOL}, got {N!r}")
-
-
 def random_features(N: int, seed: int = 0):
     """w (N,), b (N,): slopes of random sign and size in [5, 60), switch points cᵢ in [0, 1]."""
-    _check(N=N)
+    N = checks.integer(N, "N", maximum=POOL)
+    seed = checks.integer(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     sign = rng.choice([-1.0, 1.0], POOL)
     w = sign * rng.uniform(5.0, 60.0, POOL)
@@ -72,7 +64,7 @@ def random_features(N: int, seed: int = 0):
 
 def hidden(x, w, b, activation: str) -> np.ndarray:
     """The hidden layer σ(wᵢx + bᵢ) for every x (rows) and unit i (columns)."""
-    _check(activation=activation)
+    checks.choice(activation, "activation", ACTIVATIONS)
     x = np.asarray(x, dtype=float).reshape(-1, 1)
     return ACTIVATIONS[activation](x * w + b)
 
@@ -96,8 +88,8 @@ class Fit:
 
 
 def target_function(target):
-    _check(target=target)
-    return target if callable(target) else TARGETS[target]
+    """``target`` itself if it is a function, else the function of that name in TARGETS."""
+    return target if callable(target) else TARGETS[checks.choice(target, "target", TARGETS)]
 
 
 def _nested_least_squares(H, y, Ns, ridge=RIDGE):
@@ -121,8 +113,9 @@ def approximate(target="sine", N: int = 10, activation: str = "sigmoid", *, seed
     (Named for what it does to the target, and so that it is not mistaken for train.fit,
     which trains a network by gradient descent.)
     """
-    _check(activation, target, N)
+    checks.choice(activation, "activation", ACTIVATIONS)
     f = target_function(target)
+    N = checks.integer(N, "N", maximum=POOL)
     w, b = random_features(N, seed)
     xs = np.linspace(0.0, 1.0, FIT_POINTS)
     (v,) = _nested_least_squares(hidden(xs, w, b, activation), f(xs), [N])
@@ -137,11 +130,11 @@ def error_curve(target="sine", activation: str = "sigmoid", Ns=None, *, seed: in
 
     Same numbers as ``approximate(target, N, activation).sup_error`` for each N, computed at once.
     """
-    _check(activation, target)
+    checks.choice(activation, "activation", ACTIVATIONS)
+    f = target_function(target)
     Ns = np.arange(1, 101) if Ns is None else np.asarray(Ns, dtype=int)
     for N in Ns:
-        _check(N=int(N))
-    f = target_function(target)
+        checks.integer(N, "N", maximum=POOL)
     w, b = random_features(int(Ns.max()), seed)
     xs = np.linspace(0.0, 1.0, FIT_POINTS)
     vs = _nested_least_squares(hidden(xs, w, b, activation), f(xs), Ns)

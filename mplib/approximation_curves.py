@@ -11,6 +11,7 @@ import functools
 import numpy as np
 
 from . import approximation as ua
+from . import checks
 
 
 @functools.lru_cache(maxsize=64)
@@ -18,6 +19,7 @@ def sup_error_curve(target: str, activation: str, n_max: int) -> tuple[np.ndarra
     """(Ns, errors) of :func:`mplib.approximation.error_curve` for N = 1..n_max, cached."""
     if not isinstance(target, str):
         raise TypeError(f"target must be the name of a target function, got {target!r}")
+    n_max = checks.integer(n_max, "n_max", maximum=ua.POOL)
     Ns, errors = ua.error_curve(target, activation, np.arange(1, n_max + 1))
     Ns.flags.writeable = False  # shared by every caller: nobody may change it in place
     errors.flags.writeable = False

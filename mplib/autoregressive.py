@@ -20,13 +20,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import runtime
+from . import checks, runtime
 from .masked import MaskedLinear, made_degrees, made_masks, triangular_mask
-
-
-def _check_n(n, name="n"):
-    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
-        raise ValueError(f"{name} must be an integer >= 2, got {n!r}")
 
 
 class AutoregressiveModel(nn.Module):
@@ -54,8 +49,7 @@ class AutoregressiveModel(nn.Module):
     @torch.no_grad()
     def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``num`` vectors pixel by pixel: x_i ~ Bernoulli(σ(logit_i(x_<i)))."""
-        if not isinstance(num, int) or isinstance(num, bool) or num < 1:
-            raise ValueError(f"num must be a positive integer, got {num!r}")
+        num = checks.integer(num, "num")
         device = next(self.parameters()).device
         x = torch.zeros(num, self.n, device=device)
         clock = runtime.LoopClock()   # times the passes under a fast dev run
@@ -79,8 +73,7 @@ class FVSBN(AutoregressiveModel):
 
     def __init__(self, n: int):
         super().__init__()
-        _check_n(n)
-        self.n = n
+        self.n = n = checks.integer(n, "n", minimum=2)
         self.linear = MaskedLinear(n, n, triangular_mask(n))
         nn.init.zeros_(self.linear.weight)  # untrained: every pixel Bernoulli(1/2)
         nn.init.zeros_(self.linear.bias)
@@ -100,9 +93,7 @@ class NADE(AutoregressiveModel):
 
     def __init__(self, n: int, d: int):
         super().__init__()
-        _check_n(n)
-        if not isinstance(d, int) or isinstance(d, bool) or d < 1:
-            raise ValueError(f"d must be a positive integer, got {d!r}")
+        n, d = checks.integer(n, "n", minimum=2), checks.integer(d, "d")
         self.n, self.d = n, d
         self.W = nn.Parameter(torch.randn(d, n) / n ** 0.5)
         self.b = nn.Parameter(torch.zeros(d))
@@ -121,8 +112,7 @@ class NADE(AutoregressiveModel):
     @torch.no_grad()
     def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Sample with the O(nd) recursion: one update of a per generated pixel."""
-        if not isinstance(num, int) or isinstance(num, bool) or num < 1:
-            raise ValueError(f"num must be a positive integer, got {num!r}")
+        num = checks.integer(num, "num")
         device = self.W.device
         x = torch.zeros(num, self.n, device=device)
         a = torch.zeros(num, self.d, device=device)
@@ -168,12 +158,12 @@ class MADE(AutoregressiveModel):
     def __init__(self, n: int, hidden, seed: int = 0, *, ordering=None, num_masks: int = 1,
                  ordering_seed: int | None = None):
         super().__init__()
-        _check_n(n)
-        if not isinstance(num_masks, int) or isinstance(num_masks, bool) or num_masks < 1:
-            raise ValueError(f"num_masks must be a positive integer, got {num_masks!r}")
+        n = checks.integer(n, "n", minimum=2)
+        num_masks = checks.integer(num_masks, "num_masks")
+        seed = checks.integer(seed, "seed", minimum=0)
         self.n = n
         self.num_masks = num_masks
-        g = torch.Generator().manual_seed(int(seed))
+        g = torch.Generator().manual_seed(seed)
         self.degrees = made_degrees(n, hidden, ordering=ordering, seed=seed, generator=g,
                                     ordering_seed=ordering_seed)
         # masks 1..K-1 continue the same generator: their ordering is mask 0's
@@ -205,8 +195,7 @@ class MADE(AutoregressiveModel):
 
     def use_mask(self, k: int) -> "MADE":
         """Put mask k (0 ≤ k < num_masks) into the layers; returns the model."""
-        if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < self.num_masks:
-            raise ValueError(f"k must be an integer in [0, {self.num_masks - 1}], got {k!r}")
+        k = checks.integer(k, "k", minimum=0, maximum=self.num_masks - 1)
         if self.num_masks > 1:
             linears = [m for m in self.net if isinstance(m, MaskedLinear)]
             for layer, lin in enumerate(linears):
@@ -263,8 +252,7 @@ class MADE(AutoregressiveModel):
         """Draw ``num`` vectors; with K masks each one first picks its mask k uniformly."""
         if self.num_masks == 1:
             return super().sample(num, generator)
-        if not isinstance(num, int) or isinstance(num, bool) or num < 1:
-            raise ValueError(f"num must be a positive integer, got {num!r}")
+        num = checks.integer(num, "num")
         device = next(self.parameters()).device
         which = torch.randint(self.num_masks, (num,), generator=generator).to(device)
         x = torch.zeros(num, self.n, device=device)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from . import checks
+
 PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
 PADDING_NAMES = ("valid", "same", "full")
 
@@ -41,28 +43,21 @@ def _check_2d(name: str, t) -> torch.Tensor:
 
 
 def _pair(name: str, value, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints, each >= minimum, as a pair."""
-    items = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2:
+    """An int or a pair of ints, each >= minimum, as a pair (the entries named name[0], name[1])."""
+    if not isinstance(value, (tuple, list)):
+        value = checks.integer(value, name, minimum)
+        return value, value
+    if len(value) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    out = []
-    for v in items:
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-        if v < minimum:
-            raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-        out.append(int(v))
-    return out[0], out[1]
+    return (checks.integer(value[0], f"{name}[0]", minimum),
+            checks.integer(value[1], f"{name}[1]", minimum))
 
 
 def _pads(padding, kernel_shape, dilation, stride) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) zero-padding amounts for a padding argument."""
     eff = [d * (k - 1) + 1 for k, d in zip(kernel_shape, dilation)]
     if isinstance(padding, str):
-        if padding not in PADDING_NAMES:
-            raise ValueError(f"padding must be an int, a pair or one of {PADDING_NAMES}, "
-                             f"got {padding!r}")
-        if padding == "valid":
+        if checks.choice(padding, "padding", PADDING_NAMES) == "valid":
             return 0, 0, 0, 0
         if stride != (1, 1):
             raise ValueError(f"padding={padding!r} needs stride 1, got stride={stride}")
@@ -100,8 +95,7 @@ def correlate2d(I: torch.Tensor, K: torch.Tensor, *, stride=1, padding="valid", 
     multiplied with K in one ``einsum``. Equals ``F.conv2d(I[None, None], K[None, None], ...)``.
     """
     I, K = _check_2d("I", I), _check_2d("K", K)
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    checks.choice(padding_mode, "padding_mode", PADDING_MODES)
     stride = _pair("stride", stride, 1)
     dilation = _pair("dilation", dilation, 1)
     H_out, W_out = output_shape(I.shape, K.shape, stride=stride, padding=padding,

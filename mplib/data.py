@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import checks
+
 NAMES = ("digits", "mnist_subset", "mnist")
 MNIST_SIZE = 70000
 OPENML_HOST = "api.openml.org"
@@ -165,8 +167,7 @@ def load(name: str = "digits", *, data_home=None, quiet: bool = False) -> Split:
     (no network, say), one line is printed and the embedded 5 000-image subset is returned.
     ``split.is_full_mnist`` tells which one came back.
     """
-    if name not in NAMES:
-        raise ValueError(f"data set name must be one of {NAMES}, got {name!r}")
+    checks.choice(name, "name", NAMES)
     if name == "digits":
         return _digits()
     if name == "mnist_subset":
@@ -185,18 +186,12 @@ def binarize(x: torch.Tensor, threshold: float = 0.5, *, generator=None,
     """Pixels in [0, 1] to {0, 1}: ``x > threshold``, or Bernoulli(x) when ``stochastic``."""
     if not torch.is_tensor(x):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+    threshold = checks.number(threshold, "threshold", at_least=0, at_most=1)
     if x.numel() and (x.min() < 0 or x.max() > 1):
         raise ValueError("x must hold values in [0, 1]; scale the images first")
     if stochastic:
         return torch.bernoulli(x, generator=generator)
     return (x > threshold).to(x.dtype)
-
-
-def _check_count(n, name="n"):
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
-        raise ValueError(f"{name} must be an integer >= 2, got {n!r}")
 
 
 def blobs(n: int = 100, *, margin: float = 0.5, seed: int = 0):
@@ -207,9 +202,9 @@ def blobs(n: int = 100, *, margin: float = 0.5, seed: int = 0):
     ``margin`` and the best separating line has geometric margin at least ``margin / 2``.
     Returns float32 X of shape (n, 2) and int64 y of shape (n,), the two classes balanced.
     """
-    _check_count(n)
-    if margin < 0:
-        raise ValueError(f"margin must be >= 0, got {margin}")
+    n = checks.integer(n, "n", minimum=2)
+    margin = checks.number(margin, "margin", at_least=0)
+    seed = checks.integer(seed, "seed", minimum=0)
     g = torch.Generator().manual_seed(seed)
     angle = torch.rand((), generator=g) * 2 * torch.pi
     w = torch.stack([torch.cos(angle), torch.sin(angle)])       # normal of the line
@@ -224,9 +219,9 @@ def blobs(n: int = 100, *, margin: float = 0.5, seed: int = 0):
 
 def xor(n: int = 100, *, noise: float = 0.1, seed: int = 0):
     """The XOR problem (§1.1, Figure 2): four clusters at the corners, label = x1 XOR x2."""
-    _check_count(n)
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    n = checks.integer(n, "n", minimum=2)
+    noise = checks.number(noise, "noise", at_least=0)
+    seed = checks.integer(seed, "seed", minimum=0)
     g = torch.Generator().manual_seed(seed)
     corners = torch.randint(0, 2, (n, 2), generator=g)
     y = (corners[:, 0] ^ corners[:, 1]).long()

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
+
 
 def _as_2d(a, name):
     a = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a)
@@ -28,8 +30,7 @@ def _as_2d(a, name):
 
 def discretize(z, bins: int = 20) -> np.ndarray:
     """Each column of z (N, d) cut into ``bins`` equal-width bins over its own range -> ints."""
-    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    bins = checks.integer(bins, "bins")
     z = _as_2d(z, "z").astype(float)
     if not np.all(np.isfinite(z)):
         raise ValueError("z must be finite")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
+
 METHODS = ("linear", "spherical")
 
 
@@ -42,6 +44,7 @@ def slerp(a, b, t, *, eps: float = 1e-7):
     Raises ValueError for a zero vector (no direction) or antipodal vectors (no unique arc).
     """
     a, b, t = _check(a, b, t)
+    eps = checks.number(eps, "eps", above=0)
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na == 0 or nb == 0:
         raise ValueError("slerp needs non-zero vectors a and b")
@@ -57,8 +60,7 @@ def slerp(a, b, t, *, eps: float = 1e-7):
 
 def interpolate(a, b, t, method: str = "linear"):
     """``lerp`` or ``slerp`` by name ("linear" or "spherical")."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    checks.choice(method, "method", METHODS)
     return lerp(a, b, t) if method == "linear" else slerp(a, b, t)
 
 

@@ -12,15 +12,10 @@ from __future__ import annotations
 
 from torch import nn
 
-from . import activations
+from . import activations, checks
 
 DIGITS_MLP_HIDDEN = (128,)
 MNIST_MLP_HIDDEN = (512, 256)
-
-
-def _positive_int(value, name):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def mlp(in_features: int, hidden, out_features: int, activation: str = "relu",
@@ -32,20 +27,18 @@ def mlp(in_features: int, hidden, out_features: int, activation: str = "relu",
     ``flatten=False`` leaves out the Flatten, for inputs that are already vectors with any
     leading dimensions (the VAE's codes z of shape (K, N, d), the VRNN's per-step inputs).
     """
-    _positive_int(in_features, "in_features")
-    _positive_int(out_features, "out_features")
+    in_features = checks.integer(in_features, "in_features")
+    out_features = checks.integer(out_features, "out_features")
     if isinstance(hidden, int) and not isinstance(hidden, bool):
         hidden = (hidden,)
     try:
         hidden = tuple(hidden)
     except TypeError:
         raise TypeError(f"hidden must be a sequence of layer sizes, got {hidden!r}") from None
-    for k, h in enumerate(hidden):
-        _positive_int(h, f"hidden[{k}]")
+    hidden = tuple(checks.integer(h, f"hidden[{k}]") for k, h in enumerate(hidden))
     # σ from the one table (mplib.activations), among those a network can be trained through
     sigma = activations.get(activation, among=activations.names(trainable=True)).module
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+    dropout = checks.number(dropout, "dropout", at_least=0, below=1)
     layers: list[nn.Module] = [nn.Flatten()] if flatten else []
     width = in_features
     for h in hidden:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
+
 
 def augment(X) -> np.ndarray:
     """x̃ = (x, 1) for every row of X: the bias becomes the last entry of θ."""
@@ -89,10 +91,8 @@ def train_perceptron(X, y, eta: float = 1.0, epochs: int = 10, *, step=perceptro
     X = augment(X)
     n, d = X.shape
     y = _labels(y, n)
-    if not (isinstance(eta, (int, float, np.floating)) and eta > 0 and np.isfinite(eta)):
-        raise ValueError(f"eta must be a positive number, got {eta!r}")
-    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    eta = checks.number(eta, "eta", above=0)
+    epochs = checks.integer(epochs, "epochs")
     if not callable(step):
         raise TypeError(f"step must be callable, got {type(step).__name__}")
     theta = np.zeros(d) if theta0 is None else np.asarray(theta0, dtype=float).copy()
@@ -181,8 +181,7 @@ class Demo:
 def perceptron_demo(kind: str = "blobs", margin: float = 0.3, seed: int = 0, eta: float = 1.0,
                     *, step=perceptron_step, n: int = 60, epochs: int = 12) -> Demo:
     """Data of the given kind, the whole perceptron trajectory from a random θ₀, the bound."""
-    if kind not in DATASETS:
-        raise ValueError(f"kind must be one of {DATASETS}, got {kind!r}")
+    checks.choice(kind, "kind", DATASETS)
     from . import data as mpdata  # torch is needed only here
 
     if kind == "blobs":

@@ -11,6 +11,8 @@ import io
 import matplotlib as mpl
 import numpy as np
 
+from . import checks
+
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
 
 # The resolution of every picture written out: saved figures, widget frames and their PNGs.
@@ -48,6 +50,8 @@ def image_grid(images, *, ncols: int = 10, titles=None, ax_size: float = 0.9, cm
     """Draw images of shape (N, H, W) or (N, 1, H, W) in a grid; return the figure."""
     import matplotlib.pyplot as plt
 
+    ncols = checks.integer(ncols, "ncols")
+    ax_size = checks.number(ax_size, "ax_size", above=0)
     imgs = _as_numpy(images)
     if imgs.ndim == 4 and imgs.shape[1] == 1:
         imgs = imgs[:, 0]
@@ -56,7 +60,7 @@ def image_grid(images, *, ncols: int = 10, titles=None, ax_size: float = 0.9, cm
     if titles is not None and len(titles) != len(imgs):
         raise ValueError(f"titles must have one entry per image ({len(imgs)}), got {len(titles)}")
     n = len(imgs)
-    ncols = max(1, min(ncols, n))
+    ncols = max(1, min(ncols, n))  # at least one column, even for no images
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * ax_size, nrows * ax_size * 1.1),
                              squeeze=False)

@@ -22,16 +22,12 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["Layer", "RF", "stack", "receptive_field", "footprint", "output_size",
+from . import checks
+
+__all__ = ["Layer", "RF", "stack", "receptive_field", "input_window", "output_size",
            "layers_from_module", "build_stack", "input_gradient"]
 
-
-def _int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+KINDS = ("conv", "maxpool", "avgpool")
 
 
 @dataclass(frozen=True)
@@ -45,12 +41,10 @@ class Layer:
     kind: str = "conv"
 
     def __post_init__(self):
-        _int("kernel", self.kernel, 1)
-        _int("stride", self.stride, 1)
-        _int("dilation", self.dilation, 1)
-        _int("padding", self.padding, 0)
-        if self.kind not in ("conv", "maxpool", "avgpool"):
-            raise ValueError(f"kind must be 'conv', 'maxpool' or 'avgpool', got {self.kind!r}")
+        for name, minimum in (("kernel", 1), ("stride", 1), ("dilation", 1), ("padding", 0)):
+            # frozen: store the checked plain int (a NumPy int would otherwise stay as given)
+            object.__setattr__(self, name, checks.integer(getattr(self, name), name, minimum))
+        checks.choice(self.kind, "kind", KINDS)
 
     @property
     def effective_kernel(self) -> int:
@@ -80,7 +74,7 @@ def stack(kernels, strides=None, dilations=None, pools=None) -> list[Layer]:
     layers = []
     for k, s, d, p in zip(kernels, strides, dilations, pools):
         layers.append(Layer(k, s, d))
-        if _int("pool", p, 1) > 1:
+        if checks.integer(p, "pool") > 1:
             layers.append(Layer(p, p, kind="maxpool"))
     return layers
 
@@ -101,7 +95,7 @@ def receptive_field(layers) -> list[RF]:
 
 def output_size(layers, n: int) -> list[int]:
     """Spatial size after each layer for an n-pixel-wide input; ValueError if it vanishes."""
-    _int("input size n", n, 1)
+    n = checks.integer(n, "input size n")
     sizes = [n]
     for index, layer in enumerate(layers, 1):
         m = (sizes[-1] + 2 * layer.padding - layer.effective_kernel) // layer.stride + 1
@@ -114,8 +108,9 @@ def output_size(layers, n: int) -> list[int]:
     return sizes
 
 
-def footprint(layers, unit) -> tuple[slice, slice]:
-    """Input rows and columns (slices, unclipped: may start below 0) seen by output unit (i, j)."""
+def input_window(layers, unit) -> tuple[slice, slice]:
+    """The input rows and columns (slices, unclipped: may start below 0) that output unit
+    (i, j) sees: its theoretical receptive field."""
     rf = receptive_field(layers)[-1]
     i, j = unit
     r0, c0 = rf.start + i * rf.jump, rf.start + j * rf.jump
@@ -152,7 +147,8 @@ def build_stack(layers, *, channels: int = 4, probe: bool = False, seed: int = 0
     nonlinearity and average pooling, so every path from an input to an output is positive and
     the input gradient is nonzero exactly on the (dilated) receptive field.
     Otherwise: random (seeded) kernels with ReLU, and max pooling."""
-    _int("channels", channels, 1)
+    channels = checks.integer(channels, "channels")
+    seed = checks.integer(seed, "seed", minimum=0)
     generator = torch.Generator().manual_seed(seed)
     modules, c_in = [], 1
     for layer in layers:
@@ -197,9 +193,12 @@ def input_gradient(model: nn.Module, images: torch.Tensor, unit) -> torch.Tensor
 
 
 def _input_gradient(model, images, unit):
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a tensor of shape (N, C, H, W), got "
+                        f"{type(images).__name__}")
+    if images.ndim != 4:
         raise ValueError(f"images must be a tensor of shape (N, C, H, W), got "
-                         f"{getattr(images, 'shape', type(images).__name__)}")
+                         f"{tuple(images.shape)}")
     x = images.detach().clone().requires_grad_(True)
     y = model(x)
     i, j = unit

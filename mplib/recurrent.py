@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from . import checks
+
 CELLS = {"elman": nn.RNN, "lstm": nn.LSTM}
 
 
@@ -17,12 +19,10 @@ class SequenceRegressor(nn.Module):
     def __init__(self, cell: str = "lstm", input_size: int = 2, hidden_size: int = 64,
                  num_layers: int = 1):
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {tuple(CELLS)}, got {cell!r}")
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        checks.choice(cell, "cell", CELLS)
+        input_size = checks.integer(input_size, "input_size")
+        hidden_size = checks.integer(hidden_size, "hidden_size")
+        num_layers = checks.integer(num_layers, "num_layers")
         self.cell = cell
         self.rnn = CELLS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True)
         self.readout = nn.Linear(hidden_size, 1)

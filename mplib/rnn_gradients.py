@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
 from .activations import ACTIVATIONS
 
 # The Elman cell's choices of σ: those of mplib.activations with a derivative σ' and γ.
@@ -24,30 +25,14 @@ def _sigmoid(a):
     return ACTIVATIONS["sigmoid"].f(a)
 
 
-def _check_activation(activation):
-    if activation not in ACTIVATION_NAMES:
-        raise ValueError(f"activation must be one of {ACTIVATION_NAMES}, got {activation!r}")
-
-
 def gamma(activation: str) -> float:
     """γ = sup |σ'(a)|: 1 for tanh and ReLU, 1/4 for the logistic sigmoid."""
-    _check_activation(activation)
-    return ACTIVATIONS[activation].gamma
-
-
-def _check_scale(scale):
-    if not (isinstance(scale, (int, float, np.floating)) and np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
-
-
-def _check_positive_int(value, name):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return ACTIVATIONS[checks.choice(activation, "activation", ACTIVATION_NAMES)].gamma
 
 
 def with_largest_singular_value(W: np.ndarray, scale: float) -> np.ndarray:
     """W rescaled so that its largest singular value (its spectral norm) equals ``scale``."""
-    _check_scale(scale)
+    scale = checks.number(scale, "scale", above=0)
     W = np.asarray(W, dtype=float)
     top = np.linalg.norm(W, 2)
     if top == 0:
@@ -59,8 +44,9 @@ class RandomWeights:
     """Fixed random weights (seeded) for both cells; ``W_h`` blocks rescaled on demand."""
 
     def __init__(self, hidden: int = 32, inputs: int = 4, T_max: int = 100, seed: int = 0):
-        for name, value in (("hidden", hidden), ("inputs", inputs), ("T_max", T_max)):
-            _check_positive_int(value, name)
+        hidden = checks.integer(hidden, "hidden")
+        inputs = checks.integer(inputs, "inputs")
+        T_max = checks.integer(T_max, "T_max")
         rng = np.random.default_rng(seed)
         self.hidden, self.inputs, self.T_max = hidden, inputs, T_max
         # One base matrix per recurrent block (Elman: 1, LSTM: f, i, o, g), unit spectral norm.
@@ -73,8 +59,7 @@ class RandomWeights:
 
 def elman_forward(W_h, W_x, x, activation: str = "tanh", h0=None):
     """h^(t) = σ(W_h h^(t-1) + W_x x^(t)) for t = 1..T; returns (h of shape (T+1, H), a (T, H))."""
-    _check_activation(activation)
-    sigma = ACTIVATIONS[activation].f
+    sigma = ACTIVATIONS[checks.choice(activation, "activation", ACTIVATION_NAMES)].f
     W_h, W_x, x = (np.asarray(v, dtype=float) for v in (W_h, W_x, x))
     H = W_h.shape[0]
     if W_h.shape != (H, H):
@@ -161,11 +146,10 @@ def gradient_curves(weights: RandomWeights, scale: float, activation: str = "tan
     Returns a dict: ``n`` (= T - k), ``elman`` and ``lstm`` (ln of the gradient norms),
     ``bound`` (n · ln(γ σ_max), the Elman bound) and ``slope`` (ln(γ σ_max)).
     """
-    _check_scale(scale)
-    _check_activation(activation)
-    _check_positive_int(T, "T")
-    if T > weights.T_max:
-        raise ValueError(f"T must be at most {weights.T_max}, got {T}")
+    scale = checks.number(scale, "scale", above=0)
+    checks.choice(activation, "activation", ACTIVATION_NAMES)
+    T = checks.integer(T, "T", maximum=weights.T_max)
+    b_f = checks.number(b_f, "b_f")
     x = weights.x[:T]
     W_h = weights.base_h["elman"] * scale
     elman = log_norms_back(elman_step_jacobians(W_h, weights.W_x["elman"], x, activation))

@@ -13,6 +13,8 @@ import time
 import numpy as np
 import torch
 
+from . import checks
+
 MODES = ("quick", "full")
 _ENV = "MPLIB_MODE"
 _SEED_ENV = "MPLIB_SEED_OFFSET"   # shifts every seed: the seeds benchmark runs 0..4
@@ -33,9 +35,7 @@ def mode() -> str:
     """"quick" or "full": ``MPLIB_MODE`` if set, else "full" on a GPU and "quick" on a CPU."""
     value = os.environ.get(_ENV, "").strip().lower()
     if value:
-        if value not in MODES:
-            raise ValueError(f"{_ENV} must be one of {MODES}, got {os.environ[_ENV]!r}")
-        return value
+        return checks.choice(value, _ENV, MODES)
     return "quick" if device().type == "cpu" else "full"
 
 
@@ -52,10 +52,9 @@ def _env_count(name: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {os.environ[name]!r}")
-    return value
+        # the environment holds text: a value that is no integer is a wrong value, not type
+        raise ValueError(f"{name} must be an integer >= 0, got {os.environ[name]!r}") from None
+    return checks.integer(value, name, minimum=0)
 
 
 def seed_offset() -> int:
@@ -67,9 +66,7 @@ def seed_offset() -> int:
 
 def shift(n: int) -> int:
     """The seed n moved by :func:`seed_offset`; use it for explicit ``seed=`` arguments."""
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"seed n must be a non-negative integer, got {n!r}")
-    return int(n) + seed_offset()
+    return checks.integer(n, "seed n", minimum=0) + seed_offset()
 
 
 def seed(n: int = 0) -> torch.Generator:
@@ -97,8 +94,10 @@ def target(description: str, met: bool) -> bool:
     :func:`fast_dev_run` the line is printed with "(not asserted: fast dev run)" instead of
     failing. The seeds benchmark reads these lines.
     """
-    if not isinstance(description, str) or not description:
-        raise ValueError(f"description must be a non-empty string, got {description!r}")
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a string, got {type(description).__name__}")
+    if not description:
+        raise ValueError("description must be a non-empty string, got ''")
     met = bool(met)
     capped = fast_dev_run() > 0
     verdict = "met" if met else "MISSED"
@@ -179,13 +178,12 @@ def capped(n: int) -> int:
     algorithms whose result a chapter proves, the same in both modes and done in
     milliseconds (the perceptron, least squares), are not capped.
     """
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    n = checks.integer(n, "n", minimum=0)
     k = fast_dev_run()
     if not k:
-        return int(n)
+        return n
     _announce_fast_dev_run()
-    return min(int(n), k)
+    return min(n, k)
 
 
 def capped_range(n: int) -> range:

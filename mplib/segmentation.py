@@ -17,17 +17,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import integer as _check_int
+from . import checks
 
 CLASSES = ("background", "circle", "square", "triangle")
 SHAPES = CLASSES[1:]
-
-
-def _check_number(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not (
-            np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 @functools.lru_cache(maxsize=8)
@@ -44,11 +37,10 @@ def draw_shape(kind: str, size: int, cx: float, cy: float, r: float) -> np.ndarr
     (about the same area as the disc); triangle: an upward triangle inscribed in the
     circle of radius 1.2 r.
     """
-    if kind not in SHAPES:
-        raise ValueError(f"kind must be one of {SHAPES}, got {kind!r}")
-    size = _check_int(size, "size", 1)
-    if not r > 0:
-        raise ValueError(f"r must be > 0, got {r!r}")
+    checks.choice(kind, "kind", SHAPES)
+    size = checks.integer(size, "size")
+    cx, cy = checks.number(cx, "cx"), checks.number(cy, "cy")
+    r = checks.number(r, "r", above=0)
     y, x = _grid(size)
     dx, dy = x - cx, y - cy
     if kind == "circle":
@@ -75,12 +67,12 @@ def make_shapes(n: int, size: int = 32, *, max_shapes: int = 3, noise: float = 0
     random frequency and direction, and Gaussian noise of standard deviation ``noise`` is
     added to the whole image. Same ``seed``, same data.
     """
-    n = _check_int(n, "n", 1)
-    size = _check_int(size, "size", 16)
-    max_shapes = _check_int(max_shapes, "max_shapes", 1)
-    noise = _check_number(noise, "noise")
-    texture = _check_number(texture, "texture")
-    seed = _check_int(seed, "seed", 0)
+    n = checks.integer(n, "n")
+    size = checks.integer(size, "size", minimum=16)
+    max_shapes = checks.integer(max_shapes, "max_shapes")
+    noise = checks.number(noise, "noise", at_least=0)
+    texture = checks.number(texture, "texture", at_least=0)
+    seed = checks.integer(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(float)
     X = np.empty((n, size, size), dtype=np.float32)
@@ -129,7 +121,7 @@ def iou_per_class(pred: torch.Tensor, target: torch.Tensor, num_classes: int) ->
     A class that appears in neither gets NaN (it has no IoU, and must not count as 0 or 1).
     """
     _check_labels(pred, target)
-    num_classes = _check_int(num_classes, "num_classes", 1)
+    num_classes = checks.integer(num_classes, "num_classes")
     pred, target = pred.reshape(-1).long(), target.reshape(-1).long()
     for name, t in (("pred", pred), ("target", target)):
         if t.numel() and (t.min() < 0 or t.max() >= num_classes):
@@ -153,9 +145,12 @@ def mean_iou(pred: torch.Tensor, target: torch.Tensor, num_classes: int) -> floa
 def boundary_band(target: torch.Tensor, width: int = 1) -> torch.Tensor:
     """Boolean mask of the pixels within ``width`` pixels (chessboard distance) of a pixel
     with another label. ``target``: integer labels of shape (H, W) or (N, H, W)."""
-    if not torch.is_tensor(target) or target.is_floating_point() or target.dim() not in (2, 3):
-        raise ValueError("target must be an integer tensor of shape (H, W) or (N, H, W)")
-    width = _check_int(width, "width", 1)
+    if not torch.is_tensor(target) or target.is_floating_point():
+        raise TypeError("target must be an integer tensor of shape (H, W) or (N, H, W)")
+    if target.dim() not in (2, 3):
+        raise ValueError(f"target must be an integer tensor of shape (H, W) or (N, H, W), "
+                         f"got shape {tuple(target.shape)}")
+    width = checks.integer(width, "width")
     t = target.float()[None] if target.dim() == 2 else target.float()
     t = t[:, None]
     k = 2 * width + 1
@@ -174,8 +169,11 @@ def foreground_iou(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor 
     """
     _check_labels(pred, target)
     if mask is not None:
-        if not torch.is_tensor(mask) or mask.dtype != torch.bool or mask.shape != target.shape:
-            raise ValueError(f"mask must be a boolean tensor of shape {tuple(target.shape)}")
+        if not torch.is_tensor(mask) or mask.dtype != torch.bool:
+            raise TypeError(f"mask must be a boolean tensor of shape {tuple(target.shape)}")
+        if mask.shape != target.shape:
+            raise ValueError(f"mask must be a boolean tensor of shape {tuple(target.shape)}, "
+                             f"got {tuple(mask.shape)}")
         pred, target = pred[mask], target[mask]
     p, t = pred > 0, target > 0
     union = (p | t).sum()

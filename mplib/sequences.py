@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import torch
 
+from . import checks
+
 BASELINE_MSE = 1.0 / 6.0  # variance of the sum of two independent U(0, 1) values
-
-
-def _check_int(value, name, minimum):
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
 
 
 def adding_problem(n: int, T: int, *, seed: int | None = 0,
@@ -30,12 +25,12 @@ def adding_problem(n: int, T: int, *, seed: int | None = 0,
     the second at a position >= T // 2); ``y`` float32 of shape (n,), the sum of the two
     marked values. Seeded by ``seed`` unless a ``generator`` is given.
     """
-    _check_int(n, "n", 1)
-    _check_int(T, "T", 2)
+    n = checks.integer(n, "n")
+    T = checks.integer(T, "T", minimum=2)
     if generator is None:
         if seed is None:
             raise ValueError("give a seed or a generator")
-        _check_int(seed, "seed", 0)
+        seed = checks.integer(seed, "seed", minimum=0)
         generator = torch.Generator().manual_seed(seed)
     elif not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")

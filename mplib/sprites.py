@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checks import integer as _positive_int
+from . import checks
 
 SHAPES = ("square", "ellipse", "triangle")
 FACTORS = ("shape", "scale", "x", "y")
@@ -43,11 +43,10 @@ class Sprites:
 
 def render(shape: str, radius: float, cx: float, cy: float, size: int = 16) -> np.ndarray:
     """One sprite: a filled shape of half-width ``radius`` centred at (cx, cy), as 0/1 pixels."""
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
-    if not radius > 0:
-        raise ValueError(f"radius must be positive, got {radius!r}")
-    size = _positive_int(size, "size")
+    checks.choice(shape, "shape", SHAPES)
+    radius = checks.number(radius, "radius", above=0)
+    cx, cy = checks.number(cx, "cx"), checks.number(cy, "cy")
+    size = checks.integer(size, "size")
     yy, xx = np.mgrid[0:size, 0:size] + 0.5          # pixel centres
     dx, dy = (xx - cx) / radius, (yy - cy) / radius
     if shape == "square":
@@ -62,11 +61,11 @@ def render(shape: str, radius: float, cx: float, cy: float, size: int = 16) -> n
 def make_sprites(n: int = 2000, *, size: int = 16, n_scales: int = 3, n_positions: int = 7,
                  seed: int = 0) -> Sprites:
     """``n`` sprites with independently drawn factor values (seeded; same seed, same set)."""
-    n = _positive_int(n, "n")
-    size = _positive_int(size, "size", minimum=8)
-    n_scales = _positive_int(n_scales, "n_scales")
-    n_positions = _positive_int(n_positions, "n_positions")
-    seed = _positive_int(seed, "seed", minimum=0)
+    n = checks.integer(n, "n")
+    size = checks.integer(size, "size", minimum=8)
+    n_scales = checks.integer(n_scales, "n_scales")
+    n_positions = checks.integer(n_positions, "n_positions")
+    seed = checks.integer(seed, "seed", minimum=0)
     radii = np.linspace(0.12, 0.22, n_scales) * size if n_scales > 1 else np.array([0.17 * size])
     margin = radii.max() * 1.15 + 0.5
     # Centres on pixel corners, so that every shape is drawn symmetric about its centre.

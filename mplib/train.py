@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from . import runtime
+from . import checks, runtime
 
 LOSSES = {
     "cross_entropy": nn.functional.cross_entropy,
@@ -50,10 +50,11 @@ def _as_tensors(data, argname, *, pair=True):
     """
     if hasattr(data, "X_train"):
         return data.X_train, data.y_train
-    if pair and not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ValueError(f"{argname} must be a Split or a pair (X, y) of tensors")
-    if not (isinstance(data, (tuple, list)) and len(data) >= 1):
-        raise ValueError(f"{argname} must be a Split or a tuple of tensors, e.g. (X,) or (X, y)")
+    wanted = "a pair (X, y) of tensors" if pair else "a tuple of tensors, e.g. (X,) or (X, y)"
+    if not isinstance(data, (tuple, list)):
+        raise TypeError(f"{argname} must be a Split or {wanted}, got {type(data).__name__}")
+    if (len(data) != 2) if pair else (len(data) == 0):
+        raise ValueError(f"{argname} must be a Split or {wanted}, got {len(data)} items")
     if not all(torch.is_tensor(t) for t in data):
         raise TypeError(f"{argname} must hold tensors, got "
                         + ", ".join(type(t).__name__ for t in data))
@@ -76,17 +77,10 @@ def _check_model_loss(model):
 
 def _resolve_loss(loss):
     if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be a callable or one of {tuple(LOSSES)}, got {loss!r}")
-        return LOSSES[loss]
+        return LOSSES[checks.choice(loss, "loss", LOSSES)]
     if not callable(loss):
         raise TypeError(f"loss must be callable, got {type(loss).__name__}")
     return loss
-
-
-def _positive_int(value, name):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 @torch.no_grad()
@@ -97,6 +91,7 @@ def evaluate(model: nn.Module, data, loss="cross_entropy", *, batch_size: int = 
     ``loss`` as in :func:`fit`; with None the model scores each batch, ``model.loss(*batch)``.
     """
     tensors = _as_tensors(data, "data", pair=loss is not None)
+    batch_size = checks.integer(batch_size, "batch_size")
     if loss is None:
         _check_model_loss(model)
     else:
@@ -162,13 +157,15 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
         test = data.test
     if test is not None:
         _as_tensors(test, "test", pair=loss is not None)
-    _positive_int(epochs, "epochs")
-    _positive_int(batch_size, "batch_size")
-    _positive_int(eval_batch_size, "eval_batch_size")
-    if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if clip is not None and not (clip > 0):
-        raise ValueError(f"clip must be a positive number or None, got {clip!r}")
+    epochs = checks.integer(epochs, "epochs")
+    batch_size = checks.integer(batch_size, "batch_size")
+    eval_batch_size = checks.integer(eval_batch_size, "eval_batch_size")
+    lr = checks.number(lr, "lr", above=0)
+    weight_decay = checks.number(weight_decay, "weight_decay", at_least=0)
+    if clip is not None:
+        clip = checks.number(clip, "clip", above=0)
+    if seed is not None:
+        seed = checks.integer(seed, "seed", minimum=0)
     if loss is None:
         _check_model_loss(model)
     else:
@@ -184,12 +181,10 @@ def fit(model: nn.Module, data, loss="cross_entropy", *, epochs: int = 10, lr: f
     tensors = tuple(t.to(device) for t in tensors)
     if isinstance(optimizer, torch.optim.Optimizer):
         opt = optimizer
-    elif optimizer == "adam":
+    elif checks.choice(optimizer, "optimizer", ("adam", "sgd")) == "adam":
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    elif optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
     else:
-        raise ValueError(f"optimizer must be 'adam', 'sgd' or a torch optimizer, got {optimizer!r}")
+        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
     g = torch.Generator(device="cpu")
     if seed is not None:
         g.manual_seed(seed)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from . import checks
+
 
 def double_conv(c_in: int, c_out: int) -> nn.Sequential:
     """Two 3x3 convolutions (padding 1, size kept), each followed by batch norm and ReLU."""
@@ -29,12 +31,11 @@ class UNet(nn.Module):
 
     def __init__(self, in_ch: int, num_classes: int, channels=(16, 32, 64), skips: bool = True):
         super().__init__()
-        for name, value in (("in_ch", in_ch), ("num_classes", num_classes)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        channels = tuple(channels)
-        if len(channels) < 2 or not all(isinstance(c, int) and c > 0 for c in channels):
-            raise ValueError(f"channels must hold at least two positive integers, got {channels}")
+        in_ch = checks.integer(in_ch, "in_ch")
+        num_classes = checks.integer(num_classes, "num_classes")
+        channels = tuple(checks.integer(c, f"channels[{k}]") for k, c in enumerate(channels))
+        if len(channels) < 2:
+            raise ValueError(f"channels must hold at least two sizes, got {channels}")
         if not isinstance(skips, bool):
             raise TypeError(f"skips must be True or False, got {skips!r}")
         self.skips = skips

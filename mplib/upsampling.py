@@ -17,27 +17,30 @@ from __future__ import annotations
 
 import torch
 
+from . import checks
 from .pooling import figure7_pooling
 
 METHODS = ("nearest neighbour", "bed of nails", "max unpooling", "transposed convolution")
 
 
-def _check(x, s):
-    if not torch.is_tensor(x) or x.dim() != 2:
-        raise ValueError(f"x must be a 2-D tensor, got {getattr(x, 'shape', type(x).__name__)}")
-    if not isinstance(s, int) or isinstance(s, bool) or s < 1:
-        raise ValueError(f"s (the stride / upsampling factor) must be an integer >= 1, got {s!r}")
+def _check_2d(name, t):
+    if not torch.is_tensor(t):
+        raise TypeError(f"{name} must be a 2-D tensor, got {type(t).__name__}")
+    if t.dim() != 2:
+        raise ValueError(f"{name} must be a 2-D tensor, got shape {tuple(t.shape)}")
 
 
 def nearest(x: torch.Tensor, s: int = 2) -> torch.Tensor:
     """y[i, j] = x[i // s, j // s]."""
-    _check(x, s)
+    _check_2d("x", x)
+    s = checks.integer(s, "s")  # the stride / upsampling factor
     return x.repeat_interleave(s, 0).repeat_interleave(s, 1)
 
 
 def bed_of_nails(x: torch.Tensor, s: int = 2) -> torch.Tensor:
     """y[s i, s j] = x[i, j]; every other entry 0."""
-    _check(x, s)
+    _check_2d("x", x)
+    s = checks.integer(s, "s")  # the stride / upsampling factor
     y = x.new_zeros(x.shape[0] * s, x.shape[1] * s)
     y[::s, ::s] = x
     return y
@@ -45,9 +48,14 @@ def bed_of_nails(x: torch.Tensor, s: int = 2) -> torch.Tensor:
 
 def max_unpool(x: torch.Tensor, indices: torch.Tensor, s: int = 2) -> torch.Tensor:
     """y.flatten()[indices[i, j]] = x[i, j]; every other entry 0 (output (sH, sW))."""
-    _check(x, s)
-    if not torch.is_tensor(indices) or indices.shape != x.shape:
-        raise ValueError(f"indices must be a tensor of the shape of x {tuple(x.shape)}")
+    _check_2d("x", x)
+    s = checks.integer(s, "s")  # the stride / upsampling factor
+    if not torch.is_tensor(indices):
+        raise TypeError(f"indices must be a tensor of the shape of x {tuple(x.shape)}, "
+                        f"got {type(indices).__name__}")
+    if indices.shape != x.shape:
+        raise ValueError(f"indices must be a tensor of the shape of x {tuple(x.shape)}, "
+                         f"got {tuple(indices.shape)}")
     y = x.new_zeros(x.shape[0] * s * x.shape[1] * s)
     if indices.numel() and (indices.min() < 0 or indices.max() >= y.numel()):
         raise ValueError(f"indices must lie in 0..{y.numel() - 1}")
@@ -57,9 +65,9 @@ def max_unpool(x: torch.Tensor, indices: torch.Tensor, s: int = 2) -> torch.Tens
 
 def transposed_conv(x: torch.Tensor, K: torch.Tensor, s: int = 2) -> torch.Tensor:
     """Y = sum_{i,j} x[i, j] * (K placed with its top-left corner at (s i, s j))."""
-    _check(x, s)
-    if not torch.is_tensor(K) or K.dim() != 2:
-        raise ValueError("K must be a 2-D tensor (the kernel)")
+    _check_2d("x", x)
+    s = checks.integer(s, "s")  # the stride / upsampling factor
+    _check_2d("K", K)  # the kernel
     (H, W), (kh, kw) = x.shape, K.shape
     Y = x.new_zeros((H - 1) * s + kh, (W - 1) * s + kw)
     for i in range(H):
@@ -72,7 +80,8 @@ def pooling_indices(shape, s: int = 2, seed: int = 0) -> torch.Tensor:
     """Flat argmax positions a max pooling with an s x s window and stride s could have kept
     for an input of ``shape`` (one random cell in each window, fixed by ``seed``)."""
     H, W = shape
-    g = torch.Generator().manual_seed(seed)
+    s = checks.integer(s, "s")
+    g = torch.Generator().manual_seed(checks.integer(seed, "seed", minimum=0))
     di = torch.randint(0, s, (H, W), generator=g)
     dj = torch.randint(0, s, (H, W), generator=g)
     rows = torch.arange(H)[:, None] * s + di
@@ -85,8 +94,7 @@ def upsample(method: str, x: torch.Tensor, *, s: int = 2, k: int = 3, indices=No
     """Apply one of ``METHODS`` to ``x`` with factor/stride ``s``; the transposed
     convolution uses a k x k kernel of ones (so each output counts the overlapping copies).
     ``functions`` may replace the implementations (keys as in ``METHODS``)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    checks.choice(method, "method", METHODS)
     f = {**dict(zip(METHODS, (nearest, bed_of_nails, max_unpool, transposed_conv))),
          **(functions or {})}[method]
     if method == "max unpooling":
@@ -94,8 +102,7 @@ def upsample(method: str, x: torch.Tensor, *, s: int = 2, k: int = 3, indices=No
             indices = pooling_indices(tuple(x.shape), s)
         return f(x, indices, s)
     if method == "transposed convolution":
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"k (the kernel size) must be an integer >= 1, got {k!r}")
+        k = checks.integer(k, "k")  # the kernel size
         return f(x, torch.ones(k, k, dtype=x.dtype), s)
     return f(x, s)
 
@@ -122,9 +129,7 @@ def figure_indices_apply(input_name: str, s: int) -> bool:
 
 def explore(method: str, input_name: str, s: int, k: int, functions=None):
     """The input tensor and its upsampled output for the widget's settings."""
-    if input_name not in INPUTS:
-        raise ValueError(f"input_name must be one of {tuple(INPUTS)}, got {input_name!r}")
-    x = INPUTS[input_name]
+    x = INPUTS[checks.choice(input_name, "input_name", INPUTS)]
     indices = FIGURE_INDICES if figure_indices_apply(input_name, s) else None
     return x, upsample(method, x, s=s, k=k, indices=indices, functions=functions)
 

@@ -52,3 +52,23 @@ def test_bad_names_are_named():
     trainable = r"activation must be one of \('sigmoid', 'tanh', 'relu'\)"
     with pytest.raises(ValueError, match=trainable):
         models.mlp(2, (3,), 1, "step")                # no gradient flows through a step
+
+
+def test_neuron_compute():
+    x = np.array([-1.0, 0.0, 1.0])
+    np.testing.assert_allclose(activations.neuron(x, 2.0, 0.0), 1 / (1 + np.exp(-2 * x)))
+    np.testing.assert_allclose(activations.neuron(x, 1.0, -0.5, "relu"), [0, 0, 0.5])
+    np.testing.assert_array_equal(activations.neuron(x, 1.0, 0.0, "step"), [0, 0, 1])
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(activation="swish"), ValueError, "activation must be one of"),
+    (dict(activation=None), ValueError, "activation must be one of"),
+    (dict(w="1"), TypeError, "w must be a number"),
+    (dict(b=True), TypeError, "b must be a number"),
+    (dict(w=float("nan")), ValueError, "w must be a finite number"),
+])
+def test_neuron_bad_arguments(kwargs, error, match):
+    args = dict(x=np.zeros(3), w=1.0, b=0.0) | kwargs
+    with pytest.raises(error, match=match):
+        activations.neuron(**args)

@@ -53,15 +53,22 @@ def test_nested_features_and_determinism():
     assert ua.approximate("sine", 9).sup_error == ua.approximate("sine", 9).sup_error
 
 
-def test_bad_arguments():
-    with pytest.raises(ValueError, match="activation"):
-        ua.approximate("sine", 5, "swish")
-    with pytest.raises(ValueError, match="target"):
-        ua.approximate("cosine", 5)
-    with pytest.raises(ValueError, match="N"):
-        ua.approximate("sine", 0)
-    with pytest.raises(ValueError, match="N"):
-        ua.random_features(ua.POOL + 1)
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: ua.approximate("sine", 5, "swish"), ValueError, "activation must be one of"),
+    (lambda: ua.approximate("cosine", 5), ValueError, "target must be one of"),
+    (lambda: ua.approximate("sine", 0), ValueError, r"N must be an integer in 1\.\.200"),
+    (lambda: ua.approximate("sine", 5.0), TypeError, "N must be an integer"),
+    (lambda: ua.random_features(ua.POOL + 1), ValueError, "N must be an integer in 1..200"),
+    (lambda: ua.random_features(3, seed=1.5), TypeError, "seed must be an integer"),
+    (lambda: ua.error_curve("sine", "tanh", [1, 0]), ValueError, "N must be an integer in"),
+    (lambda: ua.hidden([0.5], [1.0], [0.0], "softsign"), ValueError, "activation must be one of"),
+])
+def test_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_any_callable_is_a_target():
     assert ua.approximate(lambda x: x ** 2, 10).sup_error < 0.05  # any callable f
 
 

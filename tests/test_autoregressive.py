@@ -115,11 +115,22 @@ def test_sampling_follows_the_model():
     assert math.isclose(logp, math.log(0.5), abs_tol=1e-6)
 
 
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: FVSBN(1), ValueError, "n must be an integer >= 2, got 1"),
+    (lambda: FVSBN(4.0), TypeError, "n must be an integer, got float"),
+    (lambda: NADE(4, 0), ValueError, "d must be an integer >= 1, got 0"),
+    (lambda: NADE(True, 2), TypeError, "n must be an integer, got bool"),
+    (lambda: NADE(4, 2).sample(0), ValueError, "num must be an integer >= 1"),
+    (lambda: NADE(4, 2).sample(2.0), TypeError, "num must be an integer"),
+    (lambda: FVSBN(4).sample("3"), TypeError, "num must be an integer"),
+    (lambda: MADE(4, [8], num_masks=2).sample(0), ValueError, "num must be an integer >= 1"),
+])
+def test_bad_sizes(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
 def test_validation():
-    with pytest.raises(ValueError, match="n must"):
-        FVSBN(1)
-    with pytest.raises(ValueError, match="d must"):
-        NADE(4, 0)
     with pytest.raises(ValueError, match=r"x must have shape \(N, 4\)"):
         FVSBN(4)(torch.zeros(2, 5))
     with pytest.raises(TypeError, match="x must be"):

@@ -112,11 +112,17 @@ def test_ordering_seed_leaves_the_hidden_degrees_alone():
 
 
 def test_validation():
-    for bad in (0, 1.5, True):
-        with pytest.raises(ValueError, match="num_masks"):
+    with pytest.raises(ValueError, match="num_masks must be an integer >= 1, got 0"):
+        MADE(4, [8], num_masks=0)
+    for bad in (1.5, True):
+        with pytest.raises(TypeError, match="num_masks must be an integer"):
             MADE(4, [8], num_masks=bad)
-    with pytest.raises(ValueError, match="k must"):
+    with pytest.raises(ValueError, match=r"k must be an integer in 0\.\.1, got 2"):
         MADE(4, [8], num_masks=2).use_mask(2)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        MADE(4, [8], num_masks=2).use_mask(1.0)
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        MADE(4, [8], seed="0")
     with pytest.raises(ValueError, match="ordering_seed"):
         MADE(4, [8], ordering="random", ordering_seed=-1)
     logp = MADE(4, [8], num_masks=2).eval().log_prob(torch.ones(1, 4))

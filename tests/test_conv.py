@@ -153,9 +153,22 @@ def test_convolve2d_formula_by_loops():
     (dict(padding="wide"), "padding"),
     (dict(padding_mode="mirror"), "padding_mode"),
     (dict(padding="same", stride=2), "stride"),
+    (dict(stride=(1, 0)), r"stride\[1\] must be an integer >= 1"),
+    (dict(stride=(1, 1, 1)), "stride must be an int or a pair of ints"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
+        correlate2d(torch.rand(5, 5), torch.rand(3, 3), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(stride=1.5), "stride must be an integer, got float"),
+    (dict(dilation=True), "dilation must be an integer, got bool"),
+    (dict(padding=(1, 1.0)), r"padding\[1\] must be an integer"),
+    (dict(stride=(2.0, 1)), r"stride\[0\] must be an integer"),
+])
+def test_wrong_types(kwargs, match):
+    with pytest.raises(TypeError, match=match):
         correlate2d(torch.rand(5, 5), torch.rand(3, 3), **kwargs)
 
 

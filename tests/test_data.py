@@ -44,7 +44,7 @@ def test_mnist_subset_and_its_cache(tmp_path):
 
 
 def test_unknown_name_is_named():
-    with pytest.raises(ValueError, match="data set name"):
+    with pytest.raises(ValueError, match="name must be one of"):
         data.load("cifar10")
 
 
@@ -149,9 +149,12 @@ def test_binarize():
     assert set(s.unique().tolist()) <= {0.0, 1.0} and abs(float(s.mean()) - 0.3) < 0.02
 
 
-@pytest.mark.parametrize("kwargs, word", [({"threshold": 1.5}, "threshold")])
-def test_binarize_rejects_bad_threshold(kwargs, word):
-    with pytest.raises(ValueError, match=word):
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"threshold": 1.5}, ValueError, "threshold must be a finite number >= 0 and <= 1"),
+    ({"threshold": "0.5"}, TypeError, "threshold must be a number"),
+])
+def test_binarize_rejects_bad_threshold(kwargs, error, word):
+    with pytest.raises(error, match=word):
         data.binarize(torch.zeros(3), **kwargs)
 
 
@@ -179,13 +182,27 @@ def test_blobs_are_separable_with_the_margin(margin):
     assert best >= margin - 1e-2
 
 
-def test_blobs_and_xor_validate():
-    with pytest.raises(ValueError, match="n must be"):
-        data.blobs(1)
-    with pytest.raises(ValueError, match="margin"):
+@pytest.mark.parametrize("make", [data.blobs, data.xor])
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"n": 1}, ValueError, "n must be an integer >= 2"),
+    ({"n": 10.0}, TypeError, "n must be an integer"),
+    ({"seed": -1}, ValueError, "seed must be an integer >= 0"),
+    ({"seed": "0"}, TypeError, "seed must be an integer"),
+])
+def test_blobs_and_xor_validate(make, kwargs, error, word):
+    with pytest.raises(error, match=word):
+        make(**kwargs)
+
+
+def test_blobs_margin_and_xor_noise_validate():
+    with pytest.raises(ValueError, match="margin must be a finite number >= 0"):
         data.blobs(10, margin=-1)
-    with pytest.raises(ValueError, match="noise"):
+    with pytest.raises(TypeError, match="margin must be a number"):
+        data.blobs(10, margin=None)
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
         data.xor(10, noise=-0.1)
+    with pytest.raises(TypeError, match="noise must be a number"):
+        data.xor(10, noise="0.1")
 
 
 def test_xor_labels():

@@ -28,8 +28,12 @@ def test_mutual_info_matches_sklearn_and_basic_identities():
 def test_discretize_bins_each_column():
     z = np.array([[0.0, 5.0], [0.5, 5.0], [1.0, 5.0]])
     np.testing.assert_array_equal(discretize(z, 2), [[0, 0], [1, 0], [1, 0]])
-    with pytest.raises(ValueError, match="bins"):
+    with pytest.raises(ValueError, match="bins must be an integer >= 1, got 0"):
         discretize(z, 0)
+    with pytest.raises(TypeError, match="bins must be an integer, got float"):
+        discretize(z, 2.0)
+    with pytest.raises(TypeError, match="bins must be an integer"):
+        mig(np.zeros((10, 2)), np.zeros((10, 1)), bins="20")
 
 
 def test_mig_is_one_when_each_factor_has_its_own_latent():

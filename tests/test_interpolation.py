@@ -54,8 +54,14 @@ def test_parallel_falls_back_to_lerp_and_bad_input():
         slerp(a, 0 * a, 0.5)
     with pytest.raises(ValueError, match="same shape"):
         lerp(a, np.ones(3), 0.5)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match=r"method must be one of \('linear', 'spherical'\)"):
         interpolate(a, a, 0.5, "cubic")
+    with pytest.raises(ValueError, match="t must be finite"):
+        lerp(a, a, [0.5, np.nan])
+    with pytest.raises(TypeError, match="eps must be a number"):
+        slerp(a, a, 0.5, eps="tiny")
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        slerp(a, a, 0.5, eps=0.0)
 
 
 def _toy():
@@ -95,3 +101,9 @@ def test_widget_updates_and_reports_bad_settings():
     assert isinstance(w.error, ValueError) and "different" in w.message.value
     with pytest.raises(ValueError, match="Z"):
         InterpolationWidget(decode, np.zeros((5, 3)), np.zeros(5))
+    with pytest.raises(ValueError, match="steps must be an integer >= 2, got 1"):
+        InterpolationWidget(decode, Z, labels, steps=1)
+    with pytest.raises(TypeError, match="steps must be an integer, got float"):
+        InterpolationWidget(decode, Z, labels, steps=9.0)
+    with pytest.raises(TypeError, match="decode must be a function"):
+        InterpolationWidget(None, Z, labels)

@@ -27,18 +27,21 @@ def test_mlp_options():
     assert models.mlp(4, 7, 2)[1].out_features == 7
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(in_features=0, hidden=(4,), out_features=2), "in_features"),
-    (dict(in_features=4, hidden=(4, -1), out_features=2), r"hidden\[1\]"),
-    (dict(in_features=4, hidden=(4,), out_features=2.5), "out_features"),
-    (dict(in_features=4, hidden=(4,), out_features=2, activation="swish"), "activation"),
-    (dict(in_features=4, hidden=(4,), out_features=2, dropout=1.0), "dropout"),
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(in_features=0), ValueError, "in_features must be an integer >= 1"),
+    (dict(hidden=(4, -1)), ValueError, r"hidden\[1\] must be an integer >= 1"),
+    (dict(hidden=(4, 2.0)), TypeError, r"hidden\[1\] must be an integer"),
+    (dict(hidden=None), TypeError, "hidden must be a sequence of layer sizes"),
+    (dict(out_features=2.5), TypeError, "out_features must be an integer"),
+    (dict(in_features=True), TypeError, "in_features must be an integer"),
+    (dict(activation="swish"), ValueError, "activation must be one of"),
+    (dict(dropout=1.0), ValueError, "dropout must be a finite number >= 0 and < 1"),
+    (dict(dropout="0.1"), TypeError, "dropout must be a number"),
 ])
-def test_mlp_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        models.mlp(**kwargs)
-    with pytest.raises(TypeError, match="hidden"):
-        models.mlp(4, None, 2)
+def test_mlp_bad_arguments(kwargs, error, match):
+    args = dict(in_features=4, hidden=(4,), out_features=2) | kwargs
+    with pytest.raises(error, match=match):
+        models.mlp(**args)
 
 
 def test_full_mode_configuration_trains_one_tiny_epoch():

@@ -77,8 +77,10 @@ def test_custom_step_is_used():
 
 
 @pytest.mark.parametrize("kwargs, err, match", [
-    (dict(eta=0.0), ValueError, "eta"),
-    (dict(epochs=0), ValueError, "epochs"),
+    (dict(eta=0.0), ValueError, "eta must be a finite number > 0"),
+    (dict(eta="1"), TypeError, "eta must be a number"),
+    (dict(epochs=0), ValueError, "epochs must be an integer >= 1"),
+    (dict(epochs=2.0), TypeError, "epochs must be an integer"),
     (dict(step=3), TypeError, "step"),
     (dict(theta0=[1.0]), ValueError, "theta0"),
 ])
@@ -100,8 +102,10 @@ def test_demo_compute():
     assert d.trajectory.total_mistakes <= d.bound.bound
     np.testing.assert_allclose(d.trajectory.thetas[0], d.theta0)
     assert perceptron_demo("xor", n=40, epochs=3).bound.bound == float("inf")
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match="kind must be one of"):
         perceptron_demo("moons")
+    with pytest.raises(TypeError, match="n must be an integer"):
+        perceptron_demo(n=60.0)
 
 
 def test_widget_headless():

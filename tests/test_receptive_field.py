@@ -7,13 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from mplib.receptive_field import (Layer, build_stack, footprint, input_gradient,
+from mplib.receptive_field import (Layer, build_stack, input_gradient, input_window,
                                    layers_from_module, output_size, receptive_field, stack)
 
 
 @st.composite
 def layer_stacks(draw, padded=False):
-    """Random stacks; padded ones keep stride and dilation 1 so every footprint is contiguous
+    """Random stacks; padded ones keep stride and dilation 1 so every input window is contiguous
     (then clipping it at the border keeps its bounding box exact)."""
     layers = []
     for _ in range(draw(st.integers(1, 4))):
@@ -48,7 +48,7 @@ def _box(mask):
 
 @settings(max_examples=40, deadline=None)
 @given(st.booleans().flatmap(layer_stacks), st.data())
-def test_recurrence_matches_autograd_footprint(layers, data):
+def test_recurrence_matches_autograd_input_window(layers, data):
     n = 40
     try:
         sizes = output_size(layers, n)
@@ -58,7 +58,7 @@ def test_recurrence_matches_autograd_footprint(layers, data):
     j = data.draw(st.integers(0, sizes[-1] - 1))
     model = build_stack(layers, channels=1, probe=True).double()
     grad = input_gradient(model, torch.ones(1, 1, n, n, dtype=torch.float64), (i, j))
-    rows, cols = footprint(layers, (i, j))
+    rows, cols = input_window(layers, (i, j))
     expected = _exact_box(layers, n, i) + _exact_box(layers, n, j)
     if None in expected:  # the unit sees only padding
         assert grad.abs().max() == 0
@@ -108,13 +108,28 @@ def test_bad_arguments():
         input_gradient(build_stack(stack([3])), torch.rand(1, 1, 5, 5), (3, 0))
     with pytest.raises(ValueError, match="images"):
         input_gradient(build_stack(stack([3])), torch.rand(5, 5), (0, 0))
+    with pytest.raises(TypeError, match="images must be a tensor"):
+        input_gradient(build_stack(stack([3])), [[0.0]], (0, 0))
+    with pytest.raises(ValueError, match=r"kind must be one of \('conv', 'maxpool', 'avgpool'\)"):
+        Layer(3, kind="pool")
+    with pytest.raises(TypeError, match="padding must be an integer"):
+        Layer(3, padding=True)
+    with pytest.raises(ValueError, match="padding must be an integer >= 0"):
+        Layer(3, padding=-1)
+    with pytest.raises(TypeError, match="pool must be an integer"):
+        stack([3], pools=[2.0])
+    with pytest.raises(TypeError, match="channels must be an integer"):
+        build_stack(stack([3]), channels=4.0)
+    with pytest.raises(TypeError, match="input size n must be an integer"):
+        output_size(stack([3]), "12")
+    assert type(Layer(np.int64(3)).kernel) is int
 
 
-def test_random_stack_gradient_stays_inside_footprint():
+def test_random_stack_gradient_stays_inside_input_window():
     layers = stack([3, 3], strides=[2, 1], dilations=[1, 2], pools=[2, 1])
     model = build_stack(layers, channels=4, seed=1)
     grad = input_gradient(model, torch.rand(8, 1, 28, 28), (1, 1))
-    rows, cols = footprint(layers, (1, 1))
+    rows, cols = input_window(layers, (1, 1))
     outside = grad.clone()
     outside[max(rows.start, 0):rows.stop, max(cols.start, 0):cols.stop] = 0
     assert grad.sum() > 0 and outside.abs().max() == 0
@@ -158,3 +173,12 @@ def test_widget_updates_and_reports_bad_settings():
     assert w.error is None
     w.controls["d1"].value = 2
     assert w.error is None and "r = " in w.title.get_text()
+
+
+def test_widget_needs_one_channel_image_tensors():
+    from mplib.widgets.receptive_field import ReceptiveFieldWidget
+
+    with pytest.raises(TypeError, match="images must be a tensor"):
+        ReceptiveFieldWidget(trained=_cnn(), untrained=_cnn(), images=[[0.0]])
+    with pytest.raises(ValueError, match=r"images must be a tensor of shape \(N, 1, H, W\), got"):
+        ReceptiveFieldWidget(trained=_cnn(), untrained=_cnn(), images=torch.rand(2, 3, 28, 28))

@@ -95,8 +95,16 @@ def test_bad_arguments_name_themselves():
         rg.gradient_curves(w, -1.0)
     with pytest.raises(ValueError, match="activation"):
         rg.gradient_curves(w, 1.0, "swish")
-    with pytest.raises(ValueError, match="T"):
+    with pytest.raises(ValueError, match=r"T must be an integer in 1\.\.10, got 11"):
         rg.gradient_curves(w, 1.0, "tanh", 11)
+    with pytest.raises(TypeError, match="T must be an integer"):
+        rg.gradient_curves(w, 1.0, "tanh", 5.0)
+    with pytest.raises(TypeError, match="scale must be a number"):
+        rg.gradient_curves(w, "1")
+    with pytest.raises(TypeError, match="hidden must be an integer"):
+        rg.RandomWeights(hidden=True)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        rg.elman_forward(np.ones((2, 2)), np.ones((2, 1)), np.ones((4, 1)), "step")
     with pytest.raises(ValueError, match="hidden"):
         rg.RandomWeights(hidden=0)
     with pytest.raises(ValueError, match="W_h"):
@@ -114,6 +122,8 @@ def test_widget_draws_the_gradient_norms():
     assert not w.elman_line.get_visible() and w.lstm_line.get_visible()
     w.controls["activation"].value = "sigmoid"
     assert w.last["slope"] == pytest.approx(np.log(0.25 * 2.0))
+    with pytest.raises(ValueError, match=r"show must be one of \('Elman', 'LSTM', 'both'\)"):
+        w.draw(1.0, "tanh", 10, "GRU", 0.0)
 
 
 def test_widget_limits_fit_the_curves_shown():

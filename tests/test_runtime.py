@@ -57,10 +57,17 @@ def test_seed_makes_python_numpy_torch_repeatable():
     assert isinstance(g, torch.Generator)
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
-def test_seed_rejects_bad_values(bad):
-    with pytest.raises(ValueError, match="seed"):
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (1.5, TypeError), ("3", TypeError),
+                                        (True, TypeError)])
+def test_seed_rejects_bad_values(bad, error):
+    with pytest.raises(error, match="seed n must be an integer"):
         runtime.seed(bad)
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (2.0, TypeError), (None, TypeError)])
+def test_capped_rejects_bad_counts(bad, error):
+    with pytest.raises(error, match="n must be an integer"):
+        runtime.capped(bad)
 
 
 def test_summary_prints_one_line(capsys, monkeypatch):
@@ -104,7 +111,7 @@ def test_seed_offset_shifts_every_seed(monkeypatch):
 def test_env_counts_reject_bad_values(monkeypatch, name, bad):
     monkeypatch.setenv(name, bad)
     fn = runtime.seed_offset if name == "MPLIB_SEED_OFFSET" else runtime.fast_dev_run
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=f"{name} must be an integer >= 0"):
         fn()
 
 
@@ -123,5 +130,7 @@ def test_target_not_asserted_in_fast_dev_run(monkeypatch, capsys):
     assert runtime.target("loss 3.0 <= 0.5", False) is False
     assert "-> MISSED (not asserted: fast dev run)" in capsys.readouterr().out
     assert "fast dev run" in runtime.describe()
-    with pytest.raises(ValueError, match="description"):
+    with pytest.raises(ValueError, match="description must be a non-empty string"):
         runtime.target("", True)
+    with pytest.raises(TypeError, match="description must be a string"):
+        runtime.target(None, True)

@@ -50,19 +50,31 @@ def test_draw_shape_geometry():
     assert np.array_equal(tri, tri[:, ::-1]), "left-right symmetric"
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(n=0), "n"), (dict(n=2.5), "n"), (dict(n=3, size=8), "size"),
-    (dict(n=3, max_shapes=0), "max_shapes"), (dict(n=3, noise=-1), "noise"),
-    (dict(n=3, texture=float("nan")), "texture"), (dict(n=3, seed=-1), "seed"),
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(n=0), ValueError, "n must be an integer >= 1"),
+    (dict(n=2.5), TypeError, "n must be an integer"),
+    (dict(n=3, size=8), ValueError, "size must be an integer >= 16"),
+    (dict(n=3, max_shapes=0), ValueError, "max_shapes must be an integer >= 1"),
+    (dict(n=3, noise=-1), ValueError, "noise must be a finite number >= 0"),
+    (dict(n=3, noise="0.1"), TypeError, "noise must be a number"),
+    (dict(n=3, texture=float("nan")), ValueError, "texture must be a finite number"),
+    (dict(n=3, seed=-1), ValueError, "seed must be an integer >= 0"),
+    (dict(n=3, seed=None), TypeError, "seed must be an integer"),
 ])
-def test_bad_arguments_are_named(kwargs, name):
-    with pytest.raises(ValueError, match=name):
+def test_bad_arguments_are_named(kwargs, error, match):
+    with pytest.raises(error, match=match):
         S.make_shapes(**kwargs)
 
 
-def test_draw_shape_rejects_unknown_kind():
-    with pytest.raises(ValueError, match="kind"):
+def test_draw_shape_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="kind must be one of"):
         S.draw_shape("hexagon", 10, 5, 5, 2)
+    with pytest.raises(ValueError, match="r must be a finite number > 0"):
+        S.draw_shape("circle", 10, 5, 5, 0)
+    with pytest.raises(TypeError, match="size must be an integer"):
+        S.draw_shape("circle", 10.0, 5, 5, 2)
+    with pytest.raises(TypeError, match="cx must be a number"):
+        S.draw_shape("circle", 10, None, 5, 2)
 
 
 def test_mean_iou_by_hand():
@@ -106,8 +118,10 @@ def test_boundary_band():
     assert S.boundary_band(y[None]).shape == (1, 8, 8)
     with pytest.raises(ValueError, match="width"):
         S.boundary_band(y, width=0)
-    with pytest.raises(ValueError, match="target"):
+    with pytest.raises(TypeError, match="target must be an integer tensor"):
         S.boundary_band(y.float())
+    with pytest.raises(ValueError, match="target must be an integer tensor .* got shape"):
+        S.boundary_band(y.reshape(-1))
 
 
 def test_foreground_iou_by_hand():
@@ -126,5 +140,5 @@ def test_foreground_iou_bad_input():
         S.foreground_iou(t, t)
     with pytest.raises(ValueError, match="mask"):
         S.foreground_iou(t, t, torch.ones(3, 2, dtype=torch.bool))
-    with pytest.raises(ValueError, match="mask"):
+    with pytest.raises(TypeError, match="mask"):
         S.foreground_iou(t, t, torch.ones(2, 3))

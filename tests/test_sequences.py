@@ -39,13 +39,15 @@ def test_constant_baseline_is_one_sixth():
 
 
 def test_bad_arguments_name_themselves():
-    with pytest.raises(ValueError, match="n"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
         sequences.adding_problem(0, 10)
-    with pytest.raises(ValueError, match="T"):
+    with pytest.raises(ValueError, match="T must be an integer >= 2, got 1"):
         sequences.adding_problem(5, 1)
-    with pytest.raises(TypeError, match="T"):
+    with pytest.raises(TypeError, match="T must be an integer, got float"):
         sequences.adding_problem(5, 10.0)
-    with pytest.raises(ValueError, match="seed"):
+    with pytest.raises(TypeError, match="n must be an integer, got bool"):
+        sequences.adding_problem(True, 10)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
         sequences.adding_problem(5, 10, seed=-1)
     with pytest.raises(TypeError, match="generator"):
         sequences.adding_problem(5, 10, generator=3)
@@ -62,11 +64,16 @@ def test_sequence_regressor(cell):
         model(X[0])
 
 
-def test_sequence_regressor_arguments():
-    with pytest.raises(ValueError, match="cell"):
-        recurrent.SequenceRegressor("gru")
-    with pytest.raises(ValueError, match="hidden_size"):
-        recurrent.SequenceRegressor("lstm", hidden_size=0)
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(cell="gru"), ValueError, r"cell must be one of \('elman', 'lstm'\)"),
+    (dict(hidden_size=0), ValueError, "hidden_size must be an integer >= 1"),
+    (dict(num_layers=-1), ValueError, "num_layers must be an integer >= 1"),
+    (dict(hidden_size=8.0), TypeError, "hidden_size must be an integer"),
+    (dict(input_size="2"), TypeError, "input_size must be an integer"),
+])
+def test_sequence_regressor_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        recurrent.SequenceRegressor(**kwargs)
 
 
 def test_full_mode_setting_constructs():

@@ -46,12 +46,18 @@ def test_render_each_shape_differs_and_is_symmetric():
         np.testing.assert_array_equal(img, img[:, ::-1])      # left-right symmetric
 
 
-def test_bad_input():
-    with pytest.raises(ValueError, match="shape"):
-        render("star", 2.0, 4, 4)
-    with pytest.raises(ValueError, match="n"):
-        make_sprites(0)
-    with pytest.raises(ValueError, match="size"):
-        make_sprites(10, size=4)
-    with pytest.raises(ValueError, match="n_positions"):
-        make_sprites(10, size=8, n_positions=30)
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: render("star", 2.0, 4, 4), ValueError, "shape must be one of"),
+    (lambda: render("square", 0.0, 4, 4), ValueError, "radius must be a finite number > 0"),
+    (lambda: render("square", "2", 4, 4), TypeError, "radius must be a number"),
+    (lambda: render("square", 2.0, 4, 4, size=16.0), TypeError, "size must be an integer"),
+    (lambda: make_sprites(0), ValueError, "n must be an integer >= 1"),
+    (lambda: make_sprites(10.0), TypeError, "n must be an integer"),
+    (lambda: make_sprites(10, size=4), ValueError, "size must be an integer >= 8"),
+    (lambda: make_sprites(10, n_scales=True), TypeError, "n_scales must be an integer"),
+    (lambda: make_sprites(10, seed=-2), ValueError, "seed must be an integer >= 0"),
+    (lambda: make_sprites(10, size=8, n_positions=30), ValueError, "n_positions=30 is too many"),
+])
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -57,7 +57,9 @@ def test_gradient_clipping_bounds_the_step():
     ({"lr": 0}, "lr"),
     ({"clip": -1.0}, "clip"),
     ({"optimizer": "rmsprop"}, "optimizer"),
-    ({"loss": "hinge"}, "loss"),
+    ({"loss": "hinge"}, "loss must be one of"),
+    ({"weight_decay": -0.1}, "weight_decay"),
+    ({"seed": -1}, "seed"),
 ])
 def test_fit_bad_arguments_name_themselves(kwargs, word):
     X, y = torch.randn(8, 2), torch.randint(0, 2, (8,))
@@ -66,12 +68,31 @@ def test_fit_bad_arguments_name_themselves(kwargs, word):
         train.fit(nn.Linear(2, 2), (X, y), progress=False, **kwargs)
 
 
+@pytest.mark.parametrize("kwargs, word", [
+    ({"epochs": 2.0}, "epochs must be an integer"),
+    ({"batch_size": True}, "batch_size must be an integer"),
+    ({"eval_batch_size": "64"}, "eval_batch_size must be an integer"),
+    ({"lr": "1e-3"}, "lr must be a number"),
+    ({"clip": "1"}, "clip must be a number"),
+    ({"seed": 0.5}, "seed must be an integer"),
+])
+def test_fit_wrong_types_raise_type_error(kwargs, word):
+    X, y = torch.randn(8, 2), torch.randint(0, 2, (8,))
+    with pytest.raises(TypeError, match=word):
+        train.fit(nn.Linear(2, 2), (X, y), progress=False, **kwargs)
+    if "batch_size" in kwargs:
+        with pytest.raises(TypeError, match=word):
+            train.evaluate(nn.Linear(2, 2), (X, y), batch_size=kwargs["batch_size"])
+
+
 def test_fit_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="data: X and y must have the same length"):
         train.fit(nn.Linear(2, 2), (torch.randn(8, 2), torch.zeros(7, dtype=torch.long)),
                   progress=False)
-    with pytest.raises(ValueError, match="data must be a Split or a pair"):
+    with pytest.raises(TypeError, match="data must be a Split or a pair"):
         train.fit(nn.Linear(2, 2), torch.randn(8, 2), progress=False)
+    with pytest.raises(ValueError, match="data must be a Split or a pair .* got 3 items"):
+        train.fit(nn.Linear(2, 2), (torch.randn(8, 2),) * 3, progress=False)
     with pytest.raises(TypeError, match="loss must be callable"):
         train.fit(nn.Linear(2, 2), (torch.randn(8, 2), torch.zeros(8, dtype=torch.long)),
                   loss=3, progress=False)

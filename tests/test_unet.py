@@ -28,12 +28,18 @@ def test_skips_carry_the_encoder_features():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="num_classes"):
+    with pytest.raises(ValueError, match="num_classes must be an integer >= 1"):
         UNet(1, 0)
-    with pytest.raises(ValueError, match="in_ch"):
+    with pytest.raises(TypeError, match="in_ch must be an integer"):
         UNet(True, 3)
-    with pytest.raises(ValueError, match="channels"):
+    with pytest.raises(TypeError, match="num_classes must be an integer"):
+        UNet(1, 3.0)
+    with pytest.raises(ValueError, match="channels must hold at least two sizes"):
         UNet(1, 3, channels=(16,))
+    with pytest.raises(ValueError, match=r"channels\[1\] must be an integer >= 1"):
+        UNet(1, 3, channels=(16, 0))
+    with pytest.raises(TypeError, match=r"channels\[0\] must be an integer"):
+        UNet(1, 3, channels=(16.0, 32))
     with pytest.raises(TypeError, match="skips"):
         UNet(1, 3, skips="yes")
     with pytest.raises(ValueError, match="divisible by 4"):

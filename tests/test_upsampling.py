@@ -43,14 +43,24 @@ def test_against_pytorch(h, w, k, s, seed):
 
 def test_bad_arguments():
     x = torch.ones(2, 2)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="method must be one of"):
         U.upsample("bilinear", x)
-    with pytest.raises(ValueError, match="s "):
+    with pytest.raises(ValueError, match="s must be an integer >= 1, got 0"):
         U.nearest(x, 0)
-    with pytest.raises(ValueError, match="x must be a 2-D"):
+    with pytest.raises(TypeError, match="s must be an integer, got float"):
+        U.bed_of_nails(x, 2.0)
+    with pytest.raises(ValueError, match="x must be a 2-D tensor, got shape"):
         U.bed_of_nails(torch.ones(1, 2, 2))
-    with pytest.raises(ValueError, match="k "):
+    with pytest.raises(TypeError, match="x must be a 2-D tensor, got list"):
+        U.nearest([[1.0]], 2)
+    with pytest.raises(ValueError, match="k must be an integer >= 1, got 0"):
         U.upsample("transposed convolution", x, k=0)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        U.upsample("transposed convolution", x, k="3")
+    with pytest.raises(TypeError, match="K must be a 2-D tensor"):
+        U.transposed_conv(x, 1.0)
+    with pytest.raises(ValueError, match="input_name must be one of"):
+        U.explore("nearest neighbour", "noise (3x3)", 2, 3)
     with pytest.raises(ValueError, match="indices"):
         U.max_unpool(x, torch.tensor([[0, 1], [2, 99]]))
 

@@ -52,3 +52,9 @@ def test_bad_labels_and_image_shape_are_named():
         AttentionWidget(_maps(), image_shape=(8, 7))
     with pytest.raises(ValueError, match="image_shape"):
         AttentionWidget(_maps(65), image_shape=(8, 8))
+    with pytest.raises(ValueError, match="image_shape must be"):
+        AttentionWidget(_maps(), image_shape=(8, 8, 1))
+    with pytest.raises(TypeError, match=r"image_shape\[1\] must be an integer"):
+        AttentionWidget(_maps(), image_shape=(8, 8.0))
+    with pytest.raises(ValueError, match=r"image_shape\[0\] must be an integer >= 1"):
+        AttentionWidget(_maps(), image_shape=(0, 8))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mplib.widgets.neuron import NeuronWidget, neuron, y_limits
+from mplib.activations import neuron
+from mplib.widgets.neuron import NeuronWidget, y_limits
 
 
 def test_step_is_strict_as_in_the_notes():

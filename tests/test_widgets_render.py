@@ -93,7 +93,11 @@ def test_a_changed_static_artist_forces_a_full_redraw():
 def test_round_limits_and_nice_ceiling():
     assert round_limits(-3.3, 12.7) == (-5.0, 15.0)
     assert [nice_ceiling(x) for x in (0.03, 0.1, 0.11, 3, 7)] == [0.05, 0.1, 0.2, 5.0, 10.0]
-    with pytest.raises(ValueError, match="hi"):
+    with pytest.raises(ValueError, match="hi must be a finite number > 1.0, got 1.0"):
         round_limits(1.0, 1.0)
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(TypeError, match="lo must be a number"):
+        round_limits(None, 1.0)
+    with pytest.raises(ValueError, match="x must be a finite number > 0"):
         nice_ceiling(0.0)
+    with pytest.raises(TypeError, match="x must be a number"):
+        nice_ceiling("3")

@@ -4,15 +4,8 @@ import numpy as np
 import pytest
 
 from mplib.widgets import FigureWidget
-from mplib.widgets.neuron import NeuronWidget, neuron
-
-
-def test_neuron_compute():
-    x = np.array([-1.0, 0.0, 1.0])
-    np.testing.assert_allclose(neuron(x, 2.0, 0.0), 1 / (1 + np.exp(-2 * x)))
-    np.testing.assert_allclose(neuron(x, 1.0, -0.5, "relu"), [0, 0, 0.5])
-    with pytest.raises(ValueError, match="activation"):
-        neuron(x, 1.0, 0.0, "swish")
+from mplib.activations import neuron
+from mplib.widgets.neuron import NeuronWidget
 
 
 def test_neuron_widget_draws_the_neuron():
@@ -62,8 +55,10 @@ def test_controls_required():
     class Empty(FigureWidget):
         pass
 
-    with pytest.raises(ValueError, match="controls"):
+    with pytest.raises(ValueError, match="controls must be a dict naming at least one"):
         Empty({})
+    with pytest.raises(TypeError, match="controls must be a dict naming ipywidgets controls"):
+        Empty([_slider()])
 
 
 class Minimal(FigureWidget):
@@ -115,6 +110,33 @@ def test_label_width_is_an_option():
     assert w.controls["k"].style.description_width == "48px"
     with pytest.raises(TypeError, match="label_width"):
         Minimal({"k": _slider()}, label_width=48)
+    with pytest.raises(ValueError, match="label_width"):
+        Minimal({"k": _slider()}, label_width="")
+
+
+def test_columns_is_a_positive_integer():
+    w = Minimal({"k": _slider(), "j": _slider()}, columns=2)
+    assert w.box.children[0].layout.grid_template_columns == "repeat(2, minmax(0, 1fr))"
+    with pytest.raises(ValueError, match="columns must be an integer >= 1"):
+        Minimal({"k": _slider()}, columns=0)
+    with pytest.raises(TypeError, match="columns must be an integer"):
+        Minimal({"k": _slider()}, columns=2.0)
+
+
+def test_no_control_is_wider_than_its_grid_cell():
+    """A Dropdown keeps ipywidgets' fixed width otherwise and covers the next control's label
+    in a narrow column; every control is capped at its cell and may shrink inside it."""
+    import ipywidgets as widgets
+
+    from mplib.widgets.vanishing import VanishingGradientWidget
+
+    menu = widgets.Dropdown(options=["a", "b"], description="units")
+    set_by_demo = widgets.Dropdown(options=["a"], layout=widgets.Layout(max_width="120px"))
+    w = Minimal({"k": _slider(), "menu": menu, "fixed": set_by_demo})
+    assert [(c.layout.max_width, c.layout.min_width) for c in w.controls.values()] == [
+        ("100%", "0"), ("100%", "0"), ("120px", "0")]     # a demo's own cap is kept
+    for name, control in VanishingGradientWidget(hidden=4, T_max=10).controls.items():
+        assert control.layout.max_width == "100%" and control.layout.min_width == "0", name
 
 
 def test_one_resolution_for_every_widget():

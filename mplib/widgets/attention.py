@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from .. import checks
 from ..transformer import attention_row
 from .view import FigureWidget, nice_ceiling
 
@@ -30,12 +31,14 @@ class AttentionWidget(FigureWidget):
         if labels is not None and len(labels) != n:
             raise ValueError(f"labels must name the {n} query positions, got {len(labels)}")
         if image_shape is not None:
-            if (len(image_shape) != 2 or not all(isinstance(v, (int, np.integer)) and v > 0
-                                                 for v in image_shape)
-                    or image_shape[0] * image_shape[1] != n):
-                raise ValueError(f"image_shape must be (H, W) with H·W = n = {n} (one query "
-                                 f"position per predicted pixel), got {image_shape!r}")
-            image_shape = (int(image_shape[0]), int(image_shape[1]))
+            wanted = f"image_shape must be (H, W) with H·W = n = {n} (one query position per " \
+                     f"predicted pixel), got {image_shape!r}"
+            if len(image_shape) != 2:
+                raise ValueError(wanted)
+            image_shape = (checks.integer(image_shape[0], "image_shape[0]"),
+                           checks.integer(image_shape[1], "image_shape[1]"))
+            if image_shape[0] * image_shape[1] != n:
+                raise ValueError(wanted)
         self.labels = labels
         self.image_shape = image_shape
         super().__init__({

@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.gridspec import GridSpec
 from matplotlib.patches import Rectangle
 
+from .. import checks
 from ..interpolation import METHODS, class_anchors, interpolate
 from ..plot import COLORS
 from .view import FigureWidget
@@ -33,8 +34,7 @@ class InterpolationWidget(FigureWidget):
         labels = np.asarray(labels.detach().cpu() if hasattr(labels, "detach") else labels)
         if Z.ndim != 2 or Z.shape[1] != 2:
             raise ValueError(f"Z must hold 2-D latent codes, shape (N, 2), got {Z.shape}")
-        if not isinstance(steps, int) or steps < 2:
-            raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+        steps = checks.integer(steps, "steps", minimum=2)
         self.decode, self.Z, self.labels, self.steps = decode, Z, labels, steps
         self.anchors = class_anchors(Z, labels)
         classes = list(self.anchors)

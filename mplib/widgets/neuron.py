@@ -5,16 +5,10 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from ..activations import ACTIVATIONS  # sigmoid, tanh, relu, step 1{x > 0}, as in the notes
+# sigmoid, tanh, relu, step 1{x > 0}, as in the notes; the compute is activations.neuron
+from ..activations import ACTIVATIONS, neuron
 from .controls import fill_cells
 from .view import FigureWidget
-
-
-def neuron(x, w: float, b: float, activation: str = "sigmoid") -> np.ndarray:
-    """The output σ(w·x + b) of one neuron with one input, for every x."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
-    return ACTIVATIONS[activation](w * np.asarray(x, dtype=float) + b)
 
 
 def y_limits(y) -> tuple[float, float]:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from ..receptive_field import (build_stack, erf_table, footprint, input_gradient,
+from ..receptive_field import (build_stack, erf_table, input_gradient, input_window,
                                layers_from_module, output_size, receptive_field, same_place,
                                stack)
 from .view import FigureWidget
@@ -34,8 +34,12 @@ class ReceptiveFieldWidget(FigureWidget):
     feature extractor (an nn.Sequential ending before Flatten) after and before training."""
 
     def __init__(self, trained, untrained, images):
-        if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 1:
-            raise ValueError("images must be a tensor of shape (N, 1, H, W)")
+        if not isinstance(images, torch.Tensor):
+            raise TypeError(f"images must be a tensor of shape (N, 1, H, W), got "
+                            f"{type(images).__name__}")
+        if images.ndim != 4 or images.shape[1] != 1:
+            raise ValueError(f"images must be a tensor of shape (N, 1, H, W), got "
+                             f"{tuple(images.shape)}")
         self.images = images.detach().cpu()[:32]
         self.n = int(self.images.shape[-1])
         self.net_layers = layers_from_module(trained)
@@ -105,7 +109,7 @@ class ReceptiveFieldWidget(FigureWidget):
             self._syncing = False
 
     def _set_box(self, k, layers, unit):
-        rows, cols = footprint(layers, unit)
+        rows, cols = input_window(layers, unit)
         self.boxes[k].set_xy((cols.start - 0.5, rows.start - 0.5))
         self.boxes[k].set_width(cols.stop - cols.start)
         self.boxes[k].set_height(rows.stop - rows.start)

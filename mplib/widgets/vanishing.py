@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from .. import rnn_gradients
+from .. import checks, rnn_gradients
 from ..plot import COLORS
 from .view import FigureWidget, round_limits
 
@@ -62,8 +62,7 @@ class VanishingGradientWidget(FigureWidget):
         return [self.elman_line, self.lstm_line, self.bound_line, self.ax.title]
 
     def draw(self, scale, activation, T, show, b_f):
-        if show not in SHOW:
-            raise ValueError(f"show must be one of {SHOW}, got {show!r}")
+        checks.choice(show, "show", SHOW)
         c = self.last = self.curves(self.weights, scale, activation, T, b_f)
         n = c["n"]
         self.elman_line.set_data(n, c["elman"])

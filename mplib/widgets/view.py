@@ -25,7 +25,10 @@ The contract every demo follows
    (a Play button, a "resample" button) are passed as ``extra``: they sit in their own row
    below the grid of controls. Nobody edits ``box.children`` by hand.
 4. **Labels.** Control labels are shown in full (``label_width="initial"``) unless the demo
-   asks for a fixed width (``label_width="48px"``) to line up a dense grid.
+   asks for a fixed width (``label_width="48px"``) to line up a dense grid. No control is
+   wider than its grid cell (``max_width="100%"``, ``min_width="0"``, unless the demo set
+   them): ipywidgets' fixed 300 px menus and sliders would otherwise run over the next
+   control's label in a narrow notebook (1280 px with the file browser open).
 5. **One resolution.** Every widget renders at :data:`mplib.plot.DPI`; a demo chooses its
    size with ``figsize`` only.
 6. **Compute elsewhere.** A widget module holds only the view; the functions it calls live
@@ -49,6 +52,7 @@ from matplotlib.spines import Spine
 from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator
 
+from .. import checks
 from ..plot import DPI, STYLE, png_bytes
 
 
@@ -90,8 +94,12 @@ class FigureWidget:
 
     def __init__(self, controls: dict, *, figsize=(8, 3.4), columns: int = 3, extra=(),
                  label_width: str = "initial"):
-        if not isinstance(controls, dict) or not controls:
+        if not isinstance(controls, dict):
+            raise TypeError(f"controls must be a dict naming ipywidgets controls, "
+                            f"got {type(controls).__name__}")
+        if not controls:
             raise ValueError("controls must be a dict naming at least one ipywidgets control")
+        columns = checks.integer(columns, "columns")
         for name, control in controls.items():
             if not isinstance(control, widgets.ValueWidget):
                 raise TypeError(f"controls[{name!r}] must be an ipywidgets control with a value,"
@@ -104,8 +112,10 @@ class FigureWidget:
         for w in extra:
             if not isinstance(w, widgets.Widget):
                 raise TypeError(f"extra must hold ipywidgets widgets, got {type(w).__name__}")
-        if not isinstance(label_width, str) or not label_width:
+        if not isinstance(label_width, str):
             raise TypeError(f"label_width must be a CSS width string, got {label_width!r}")
+        if not label_width:
+            raise ValueError("label_width must be a CSS width string, got ''")
         if type(self).dpi != DPI:
             raise ValueError(f"{type(self).__name__} sets dpi = {type(self).dpi}; every widget "
                              f"renders at mplib.plot.DPI = {DPI} (choose the size with figsize)")
@@ -131,6 +141,12 @@ class FigureWidget:
             if hasattr(getattr(control, "style", None), "description_width"):
                 # "initial": labels in full, not "degree se..."
                 control.style.description_width = label_width
+            # never wider than the grid cell, so it cannot cover its neighbour's label; it may
+            # shrink below ipywidgets' fixed width (the menu or the slider track gives way)
+            if control.layout.max_width is None:
+                control.layout.max_width = "100%"
+            if control.layout.min_width is None:
+                control.layout.min_width = "0"
         rows = list(self.controls.values())
         grid = widgets.GridBox(rows, layout=widgets.Layout(
             grid_template_columns=f"repeat({columns}, minmax(0, 1fr))", grid_gap="2px 12px"))
@@ -309,8 +325,8 @@ class FigureWidget:
 def round_limits(lo: float, hi: float) -> tuple[float, float]:
     """(lo, hi) widened to multiples of a round step of about a fifth of the range, so that
     small changes of the curves keep the axes (and only the curves are redrawn)."""
-    if not hi > lo:
-        raise ValueError(f"hi must be above lo, got lo={lo!r}, hi={hi!r}")
+    lo = checks.number(lo, "lo")
+    hi = checks.number(hi, "hi", above=lo)
     raw = (hi - lo) / 5
     step = nice_ceiling(raw)
     return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
@@ -318,8 +334,7 @@ def round_limits(lo: float, hi: float) -> tuple[float, float]:
 
 def nice_ceiling(x: float) -> float:
     """The smallest of 1, 2, 5 times a power of ten that is >= x > 0."""
-    if not x > 0:
-        raise ValueError(f"x must be positive, got {x!r}")
+    x = checks.number(x, "x", above=0)
     power = 10.0 ** np.floor(np.log10(x))
     return float(min(m * power for m in (1, 2, 5, 10) if m * power >= x * (1 - 1e-12)))
 
