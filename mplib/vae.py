@@ -118,6 +118,7 @@ def vae_loss(beta: float = 1.0):
 @torch.no_grad()
 def evaluate_elbo(model: VAE, X: torch.Tensor, *, batch_size: int = 1000, generator=None) -> float:
     """Mean ELBO (β = 1, one z sample per image, closed-form KL) over X, in nats."""
+    batch_size = checks.integer(batch_size, "batch_size")
     total, seen = 0.0, 0
     device = next(model.parameters()).device
     batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
@@ -155,6 +156,7 @@ def importance_log_weights(model: VAE, X: torch.Tensor, K: int = 100, *, batch_s
     the log of a mean is at least the mean of the logs).
     """
     K = checks.integer(K, "K")
+    batch_size = checks.integer(batch_size, "batch_size")
     device = next(model.parameters()).device
     weights = []
     batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
@@ -212,6 +214,7 @@ def draw_autoencoder(ax=None, n_in: int = 6, n_code: int = 2):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Polygon
 
+    n_in, n_code = checks.integer(n_in, "n_in"), checks.integer(n_code, "n_code")
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 2.6))
     else:

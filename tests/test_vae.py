@@ -106,6 +106,11 @@ def test_vae_forward_loss_and_fit_run():
                                        K=0), ValueError, "K must be an integer >= 1, got 0"),
     (lambda: importance_log_likelihood(VAE(shape=(1, 2, 2), latent=1), torch.zeros(1, 1, 2, 2),
                                        K=1.0), TypeError, "K must be an integer, got float"),
+    (lambda: importance_log_weights(VAE(shape=(1, 2, 2), latent=1), torch.zeros(1, 1, 2, 2),
+                                    batch_size=0), ValueError, "batch_size must be an integer >= 1"),
+    (lambda: evaluate_elbo(VAE(shape=(1, 2, 2), latent=1), torch.zeros(1, 1, 2, 2),
+                           batch_size=10.0), TypeError, "batch_size must be an integer, got float"),
+    (lambda: vae.draw_autoencoder(n_code=0), ValueError, "n_code must be an integer >= 1"),
     (lambda: reparameterize(torch.zeros(2, 3), torch.zeros(2, 2)), ValueError, "same shape"),
     (lambda: reparameterize([0.0], torch.zeros(1)), TypeError, "mu and logvar must be tensors"),
 ])
