@@ -13,7 +13,8 @@ import math
 import torch
 
 from mplib.exercises import Case, Mistake, check_choice, check_function, check_value
-from mplib.vrnn import VRNN, gaussian_nll, kl_gaussians
+from mplib.gaussian import kl_normal, log_normal
+from mplib.vrnn import VRNN
 
 # --------------------------------------------------------------------------- §6.6 VRNN step
 
@@ -33,8 +34,8 @@ def vrnn_step(model, x_t, h, eps):
     fz = model.phi_z(z)
     mu_x, logvar_x = model.phi_dec(torch.cat([fz, h], 1)).chunk(2, 1)
     logvar_x = logvar_x.clamp(-8, 4)
-    kl = kl_gaussians(mu, logvar, mu_0, logvar_0).sum(1)
-    nll = gaussian_nll(x_t, mu_x, logvar_x).sum(1)
+    kl = kl_normal(mu, logvar, mu_0, logvar_0)
+    nll = -log_normal(x_t, mu_x, logvar_x)
     return kl, nll, model.rnn(torch.cat([fx, fz], 1), h)
 
 
@@ -53,9 +54,9 @@ def _wrong_step(model, x_t, h, eps, *, kl_reversed=False, z_from_prior=False,
     fz = model.phi_z(z)
     mu_x, logvar_x = model.phi_dec(torch.cat([fz, h], 1)).chunk(2, 1)
     logvar_x = logvar_x.clamp(-8, 4)
-    kl = (kl_gaussians(mu_0, logvar_0, mu, logvar) if kl_reversed
-          else kl_gaussians(mu, logvar, mu_0, logvar_0)).sum(1)
-    nll = gaussian_nll(x_t, mu_x, logvar_x).sum(1)
+    kl = (kl_normal(mu_0, logvar_0, mu, logvar) if kl_reversed
+          else kl_normal(mu, logvar, mu_0, logvar_0))
+    nll = -log_normal(x_t, mu_x, logvar_x)
     fz_in = torch.zeros_like(fz) if h_without_z else fz
     return kl, nll, model.rnn(torch.cat([fx, fz_in], 1), h)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import matplotlib
 
+from . import checks
+
 FIGURES: dict = {}
 NOTES_FIGURES: dict = {}  # name -> the number of the notes' figure that it redraws
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "figures"
@@ -217,11 +219,11 @@ def kl_monte_carlo():
     import matplotlib.pyplot as plt
     import torch
 
-    from .vae import gaussian_kl
+    from .gaussian import kl_normal
 
     g = torch.Generator().manual_seed(0)
     mu, logvar = torch.tensor([0.8, -0.5, 1.2]), torch.tensor([-0.6, 0.4, -1.0])
-    exact = float(gaussian_kl(mu, logvar))
+    exact = float(kl_normal(mu, logvar))
     sizes = [10, 30, 100, 300, 1000, 3000, 10000, 30000]
     q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
     p = torch.distributions.Normal(torch.zeros(3), torch.ones(3))
@@ -269,9 +271,8 @@ def render(names=None, out_dir: Path = DEFAULT_DIR) -> list[Path]:
 
     from .plot import DPI, style
 
-    unknown = sorted(set(names or ()) - set(FIGURES))
-    if unknown:
-        raise ValueError(f"unknown figure name(s) {unknown}; known: {sorted(FIGURES)}")
+    for name in names or ():
+        checks.choice(name, "figure name", sorted(FIGURES))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     style()

@@ -2,7 +2,6 @@
 
 The pieces a VAE needs, each small enough to read and test on its own:
 
-* :func:`gaussian_kl`     closed-form KL( N(μ, diag σ²) ‖ N(0, I) ), one number per example;
 * :func:`reparameterize`  z = μ + σ ⊙ ε with ε ~ N(0, I), so gradients reach μ and log σ²;
 * :class:`VAE`            an MLP encoder (outputs μ and log σ²) and an MLP decoder (Bernoulli
   logits), whose ``forward`` returns the tuple (logits, μ, log σ²);
@@ -11,7 +10,9 @@ The pieces a VAE needs, each small enough to read and test on its own:
 * :func:`importance_log_likelihood`  the K-sample importance-sampling estimate of log p(x),
   from :func:`importance_log_weights` (whose mean over the K samples is a Monte-Carlo ELBO).
 
-Everything works on binary (or [0, 1]) images of any shape; the decoder is Bernoulli.
+The Gaussian formulas, log N and the closed-form KL to N(0, I) (one number per example), come
+from :mod:`mplib.gaussian`. Everything works on binary (or [0, 1]) images of any shape; the
+decoder is Bernoulli.
 """
 
 from __future__ import annotations
@@ -22,40 +23,22 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import runtime
+from . import checks, runtime
+from .gaussian import kl_normal, log_normal
 from .models import mlp
 
-LOG_2PI = math.log(2 * math.pi)
 
-
-def _check_pair(mu, logvar):
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator=None) -> torch.Tensor:
+    """One sample z = μ + σ ⊙ ε, ε ~ N(0, I): differentiable in μ and log σ²."""
     if not (torch.is_tensor(mu) and torch.is_tensor(logvar)):
         raise TypeError("mu and logvar must be tensors")
     if mu.shape != logvar.shape:
         raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
                          f"{tuple(logvar.shape)}")
-
-
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL( N(μ, diag σ²) ‖ N(0, I) ) = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1), summed over the last dim."""
-    _check_pair(mu, logvar)
-    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(-1)
-
-
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator=None) -> torch.Tensor:
-    """One sample z = μ + σ ⊙ ε, ε ~ N(0, I): differentiable in μ and log σ²."""
-    _check_pair(mu, logvar)
     # Without a (CPU) generator the noise is drawn on the device: no copy per batch.
     eps = (torch.randn_like(mu) if generator is None
            else torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device))
     return mu + torch.exp(0.5 * logvar) * eps
-
-
-def log_normal(z: torch.Tensor, mu=None, logvar=None) -> torch.Tensor:
-    """log N(z; μ, diag σ²) summed over the last dim (standard normal when μ, log σ² are None)."""
-    if mu is None:
-        return -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
-    return -0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + LOG_2PI).sum(-1)
 
 
 def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -76,14 +59,11 @@ class VAE(nn.Module):
 
     def __init__(self, shape=(1, 28, 28), latent: int = 16, hidden=(256,)):
         super().__init__()
-        if not isinstance(latent, int) or isinstance(latent, bool) or latent <= 0:
-            raise ValueError(f"latent must be a positive integer, got {latent!r}")
-        shape = tuple(int(s) for s in shape)
-        if not shape or any(s <= 0 for s in shape):
-            raise ValueError(f"shape must be a tuple of positive sizes, got {shape!r}")
-        hidden = tuple(int(h) for h in hidden)
-        if any(h <= 0 for h in hidden):
-            raise ValueError(f"hidden sizes must be positive, got {hidden!r}")
+        latent = checks.integer(latent, "latent")
+        shape = tuple(checks.integer(s, f"shape[{i}]") for i, s in enumerate(shape))
+        if not shape:
+            raise ValueError("shape must hold at least one size, got ()")
+        hidden = tuple(checks.integer(h, f"hidden[{i}]") for i, h in enumerate(hidden))
         self.shape, self.latent = shape, latent
         n = math.prod(shape)
         self.encoder = mlp(n, hidden, 2 * latent, flatten=False)        # f_φ: x ↦ (μ, log σ²)
@@ -121,13 +101,12 @@ def elbo(x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.
 
     With β = 1 this is the evidence lower bound of §5.3; with β ≠ 1 the β-VAE objective of §5.4.
     """
-    return bernoulli_log_likelihood(logits, x) - beta * gaussian_kl(mu, logvar)
+    return bernoulli_log_likelihood(logits, x) - beta * kl_normal(mu, logvar)
 
 
 def vae_loss(beta: float = 1.0):
     """``loss(model_output, x)``: minus the mean (β-)ELBO, for ``train.fit(model, (X, X), ...)``."""
-    if not (isinstance(beta, (int, float)) and beta >= 0 and math.isfinite(beta)):
-        raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+    beta = checks.number(beta, "beta", at_least=0)
 
     def loss(out, x):
         logits, mu, logvar = out
@@ -139,6 +118,7 @@ def vae_loss(beta: float = 1.0):
 @torch.no_grad()
 def evaluate_elbo(model: VAE, X: torch.Tensor, *, batch_size: int = 1000, generator=None) -> float:
     """Mean ELBO (β = 1, one z sample per image, closed-form KL) over X, in nats."""
+    batch_size = checks.integer(batch_size, "batch_size")
     total, seen = 0.0, 0
     device = next(model.parameters()).device
     batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
@@ -175,8 +155,8 @@ def importance_log_weights(model: VAE, X: torch.Tensor, K: int = 100, *, batch_s
     Their mean over k is a Monte-Carlo ELBO, never above log p̂_K from the same w_k (Jensen:
     the log of a mean is at least the mean of the logs).
     """
-    if not isinstance(K, int) or isinstance(K, bool) or K <= 0:
-        raise ValueError(f"K must be a positive integer, got {K!r}")
+    K = checks.integer(K, "K")
+    batch_size = checks.integer(batch_size, "batch_size")
     device = next(model.parameters()).device
     weights = []
     batches, clock = math.ceil(len(X) / batch_size), runtime.LoopClock()
@@ -207,9 +187,11 @@ def vae_nll_row(X_train: torch.Tensor, X_test: torch.Tensor, seed: int = 0, *, K
     """
     from . import train
     for name, X in (("X_train", X_train), ("X_test", X_test)):
-        if not torch.is_tensor(X) or X.dim() != 4 or len(X) == 0:
-            raise ValueError(f"{name} must be a non-empty (N, C, H, W) tensor, got "
-                             f"{getattr(X, 'shape', type(X).__name__)}")
+        if not torch.is_tensor(X):
+            raise TypeError(f"{name} must be a tensor, got {type(X).__name__}")
+        if X.dim() != 4 or len(X) == 0:
+            raise ValueError(f"{name} must be a non-empty (N, C, H, W) tensor, got shape "
+                             f"{tuple(X.shape)}")
         if not bool(((X == 0) | (X == 1)).all()):
             raise ValueError(f"{name} must be binary (0/1): binarise it first (data.binarize)")
     if X_train.shape[1:] != X_test.shape[1:]:
@@ -232,6 +214,7 @@ def draw_autoencoder(ax=None, n_in: int = 6, n_code: int = 2):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Polygon
 
+    n_in, n_code = checks.integer(n_in, "n_in"), checks.integer(n_code, "n_code")
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 2.6))
     else:

@@ -8,11 +8,11 @@ One VAE per time step whose prior is not N(0, I) but is predicted from the RNN s
     recurrence h⁽ᵗ⁺¹⁾ = GRU([φ_x(x⁽ᵗ⁾), φ_z(z⁽ᵗ⁾)], h⁽ᵗ⁾),
 
 h⁽ᵗ⁾ summarising x⁽¹⁾..x⁽ᵗ⁻¹⁾. The loss is the negative ELBO summed over steps,
-Σ_t KL(q(z⁽ᵗ⁾ | ·) ‖ p(z⁽ᵗ⁾ | h⁽ᵗ⁾)) − log N(x⁽ᵗ⁾; μ_x⁽ᵗ⁾, σ_x⁽ᵗ⁾²). The conditional
-variant feeds a given one-hot label y into prior, encoder, decoder and recurrence: a
-simplification of the notes' C-VRNN, whose condition is inferred (a posterior from x, a prior
-from h, and a KL between them). Generation
-uses the prior only. :func:`sinusoid_sequences` makes the seeded toy data of the notebook.
+Σ_t KL(q(z⁽ᵗ⁾ | ·) ‖ p(z⁽ᵗ⁾ | h⁽ᵗ⁾)) − log N(x⁽ᵗ⁾; μ_x⁽ᵗ⁾, σ_x⁽ᵗ⁾²), both terms from
+:mod:`mplib.gaussian`. The conditional variant feeds a given one-hot label y into prior,
+encoder, decoder and recurrence: a simplification of the notes' C-VRNN, whose condition is
+inferred (a posterior from x, a prior from h, and a KL between them). Generation uses the
+prior only. :func:`sinusoid_sequences` makes the seeded toy data of the notebook.
 """
 
 from __future__ import annotations
@@ -23,25 +23,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import integer as _check_int
+from . import checks
+from .gaussian import kl_normal, log_normal
 from .models import mlp
-
-
-def kl_gaussians(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
-    """KL(N(μ_q, σ_q²) ‖ N(μ_p, σ_p²)) per dimension (same shape as the inputs):
-
-        ½ [log σ_p² − log σ_q² + (σ_q² + (μ_q − μ_p)²) / σ_p² − 1].
-    """
-    shapes = {tuple(t.shape) for t in (mu_q, logvar_q, mu_p, logvar_p)}
-    if len(shapes) != 1:
-        raise ValueError(f"mu_q, logvar_q, mu_p, logvar_p must have one shape, got {shapes}")
-    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp()
-                  - 1)
-
-
-def gaussian_nll(x, mu, logvar) -> torch.Tensor:
-    """−log N(x; μ, σ²) per dimension."""
-    return 0.5 * (math.log(2 * math.pi) + logvar + (x - mu) ** 2 / logvar.exp())
 
 
 class VRNN(nn.Module):
@@ -49,10 +33,10 @@ class VRNN(nn.Module):
 
     def __init__(self, x_dim: int = 1, h_dim: int = 32, z_dim: int = 4, num_classes: int = 0):
         super().__init__()
-        self.x_dim = _check_int(x_dim, "x_dim")
-        self.h_dim = _check_int(h_dim, "h_dim")
-        self.z_dim = _check_int(z_dim, "z_dim")
-        self.num_classes = _check_int(num_classes, "num_classes", minimum=0)
+        self.x_dim = checks.integer(x_dim, "x_dim")
+        self.h_dim = checks.integer(h_dim, "h_dim")
+        self.z_dim = checks.integer(z_dim, "z_dim")
+        self.num_classes = checks.integer(num_classes, "num_classes", minimum=0)
         c = self.num_classes
         self.phi_x = nn.Sequential(nn.Linear(x_dim, h_dim), nn.ReLU())
         self.phi_z = nn.Sequential(nn.Linear(z_dim, h_dim), nn.ReLU())
@@ -75,9 +59,10 @@ class VRNN(nn.Module):
 
     def forward(self, x, y=None, generator=None) -> dict:
         """Per-step terms of the negative ELBO: {"kl": (N, T), "nll": (N, T), "x_mu": x-shaped}."""
-        if not torch.is_tensor(x) or x.dim() != 3 or x.shape[2] != self.x_dim:
-            raise ValueError(f"x must be a tensor (N, T, {self.x_dim}), got "
-                             f"{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
+        if not torch.is_tensor(x):
+            raise TypeError(f"x must be a tensor (N, T, {self.x_dim}), got {type(x).__name__}")
+        if x.dim() != 3 or x.shape[2] != self.x_dim:
+            raise ValueError(f"x must be a tensor (N, T, {self.x_dim}), got {tuple(x.shape)}")
         N, T, _ = x.shape
         c = self._label(y, N, x.device)
         h = torch.zeros(N, self.h_dim, device=x.device)
@@ -93,8 +78,8 @@ class VRNN(nn.Module):
             fz = self.phi_z(z)
             mu_x, logvar_x = self.phi_dec(torch.cat([fz, h, c], 1)).chunk(2, 1)
             logvar_x = logvar_x.clamp(-8, 4)
-            kl.append(kl_gaussians(mu, logvar, mu0, logvar0).sum(1))
-            nll.append(gaussian_nll(x[:, t], mu_x, logvar_x).sum(1))
+            kl.append(kl_normal(mu, logvar, mu0, logvar0))
+            nll.append(-log_normal(x[:, t], mu_x, logvar_x))
             x_mu.append(mu_x)
             h = self.rnn(torch.cat([fx, fz, c], 1), h)
         return {"kl": torch.stack(kl, 1), "nll": torch.stack(nll, 1),
@@ -108,8 +93,8 @@ class VRNN(nn.Module):
     @torch.no_grad()
     def sample(self, num: int, T: int, y=None, generator=None) -> torch.Tensor:
         """Generate (num, T, x_dim): z⁽ᵗ⁾ from the prior, x⁽ᵗ⁾ from the decoder, then h⁽ᵗ⁺¹⁾."""
-        _check_int(num, "num")
-        _check_int(T, "T")
+        num = checks.integer(num, "num")
+        T = checks.integer(T, "T")
         device = next(self.parameters()).device
         c = self._label(y, num, device)
         h = torch.zeros(num, self.h_dim, device=device)
@@ -135,12 +120,12 @@ def sinusoid_sequences(n: int, T: int = 32, *, periods=PERIODS, noise: float = 0
 
     Each sequence gets a random phase and an amplitude in [0.6, 1.0], plus Gaussian noise.
     """
-    _check_int(n, "n")
-    _check_int(T, "T", minimum=2)
-    if not periods or any(p <= 0 for p in periods):
-        raise ValueError(f"periods must be a non-empty list of positive numbers, got {periods!r}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    n = checks.integer(n, "n")
+    T = checks.integer(T, "T", minimum=2)
+    periods = [checks.number(p, f"periods[{i}]", above=0) for i, p in enumerate(periods)]
+    if not periods:
+        raise ValueError("periods must hold at least one period, got none")
+    noise = checks.number(noise, "noise", at_least=0)
     g = torch.Generator().manual_seed(seed)
     y = torch.randint(len(periods), (n,), generator=g)
     P = torch.tensor(periods, dtype=torch.float32)[y][:, None]
@@ -159,9 +144,10 @@ def dominant_period(X) -> torch.Tensor:
     hits one given period about 1 time in 16, and a random walk, whose power sits at low
     frequencies, hits period 32 much more often.
     """
-    if not torch.is_tensor(X) or X.dim() not in (2, 3) or (X.dim() == 3 and X.shape[2] != 1):
-        raise ValueError(f"X must be a tensor (N, T) or (N, T, 1), got "
-                         f"{tuple(X.shape) if torch.is_tensor(X) else type(X).__name__}")
+    if not torch.is_tensor(X):
+        raise TypeError(f"X must be a tensor (N, T) or (N, T, 1), got {type(X).__name__}")
+    if X.dim() not in (2, 3) or (X.dim() == 3 and X.shape[2] != 1):
+        raise ValueError(f"X must be a tensor (N, T) or (N, T, 1), got {tuple(X.shape)}")
     X = X.reshape(len(X), -1).float()
     T = X.shape[1]
     if T < 4:

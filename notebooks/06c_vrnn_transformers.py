@@ -48,7 +48,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from mplib import data, exercises, likelihood, likelihood_summary, plot, runtime, train
+from mplib import data, exercises, gaussian, likelihood, likelihood_summary, plot, runtime, train
 from mplib import exercises_ch6c as ch6c
 from mplib import transformer, vrnn
 
@@ -94,8 +94,8 @@ reference = torch.distributions.kl_divergence(
     torch.distributions.Normal(mu, (0.5 * logvar).exp()),
     torch.distributions.Normal(mu_0, (0.5 * logvar_0).exp())).sum(-1)
 torch.testing.assert_close(kl(mu, logvar, mu_0, logvar_0), reference)
-torch.testing.assert_close(vrnn.kl_gaussians(mu, logvar, mu_0, logvar_0).sum(-1), reference)
-print("KL formula = torch.distributions = mplib.vrnn.kl_gaussians; shape", tuple(reference.shape),
+torch.testing.assert_close(gaussian.kl_normal(mu, logvar, mu_0, logvar_0), reference)
+print("KL formula = torch.distributions = mplib.gaussian.kl_normal; shape", tuple(reference.shape),
       f"; smallest value {reference.min():.3f} (a KL is never negative)")
 
 # %% [markdown]
@@ -130,7 +130,8 @@ fig.tight_layout()
 # 4. decoder: (μ_x, log σ_x²) = `phi_dec([phi_z(z), h])`, with log σ_x² clamped to [−8, 4]
 #    (as mplib does, so that σ_x stays in a sane range);
 # 5. KL_t = KL(q ‖ prior) (your `kl` above) and NLL_t = −log N(x⁽ᵗ⁾; μ_x, σ_x²) summed over
-#    x's dimensions (`vrnn.gaussian_nll(x, mu_x, logvar_x)` gives it per dimension);
+#    x's dimensions (`gaussian.log_normal(x, mu_x, logvar_x)` is +log N, summed over the last
+#    dimension);
 # 6. recurrence: h⁽ᵗ⁺¹⁾ = `rnn([phi_x(x), phi_z(z)], h)`.
 
 # %% nbgrader={"grade": false, "grade_id": "vrnn_step", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -145,7 +146,7 @@ def vrnn_step(model, x_t, h, eps):
     mu_x, logvar_x = model.phi_dec(torch.cat([fz, h], 1)).chunk(2, 1)
     logvar_x = logvar_x.clamp(-8, 4)
     kl_t = kl(mu, logvar, mu_0, logvar_0)
-    nll_t = vrnn.gaussian_nll(x_t, mu_x, logvar_x).sum(1)
+    nll_t = -gaussian.log_normal(x_t, mu_x, logvar_x)
     return kl_t, nll_t, model.rnn(torch.cat([fx, fz], 1), h)
     ### END SOLUTION
 
@@ -224,7 +225,7 @@ for mistake in ch6c.VRNN_STEP_MISTAKES:
 # Baseline: each x^(t) an independent Gaussian, mean and variance fitted per step on the
 # training set (it knows nothing of the past).
 m_t, v_t = X_seq.mean(0), X_seq.var(0)
-baseline = float(vrnn.gaussian_nll(X_val, m_t, v_t.log()).mean())
+baseline = float(-gaussian.log_normal(X_val, m_t, v_t.log()).mean())
 runtime.target(f"held-out negative ELBO {held_out:.3f} < independent Gaussian per step "
                f"{baseline:.3f} − 0.5 nats", held_out < baseline - 0.5)
 

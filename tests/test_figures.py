@@ -33,8 +33,9 @@ def test_render_writes_png(tmp_path):
 
 
 def test_unknown_figure_is_named():
-    with pytest.raises(ValueError, match="unknown figure"):
-        figures.render(["fig99"], "/nonexistent")
+    with pytest.raises(ValueError,
+                       match=r"figure name must be one of \(.*'fig02_xor'.*got 'fig99'"):
+        figures.render(["fig02_xor", "fig99"], "/nonexistent")
 
 
 def test_redrawn_figures_credit_the_notes():

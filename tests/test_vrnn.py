@@ -5,19 +5,25 @@ import torch
 
 from mplib import vrnn
 from mplib import train
-from mplib.vrnn import VRNN, kl_gaussians, sinusoid_sequences
+from mplib.gaussian import kl_normal, log_normal
+from mplib.vrnn import VRNN, sinusoid_sequences
 
 
-def test_kl_matches_torch_distributions():
+def test_forward_terms_are_the_gaussian_kl_and_nll_of_each_step():
+    # Step 1 by hand (h = 0, no label) with the forward pass's own noise.
     torch.manual_seed(0)
-    mu_q, lv_q, mu_p, lv_p = torch.randn(4, 5, 3).unbind(0)
-    expected = torch.distributions.kl_divergence(
-        torch.distributions.Normal(mu_q, (0.5 * lv_q).exp()),
-        torch.distributions.Normal(mu_p, (0.5 * lv_p).exp()))
-    torch.testing.assert_close(kl_gaussians(mu_q, lv_q, mu_p, lv_p), expected)
-    assert (kl_gaussians(mu_q, lv_q, mu_q, lv_q).abs() < 1e-6).all()
-    with pytest.raises(ValueError, match="one shape"):
-        kl_gaussians(mu_q, lv_q, mu_p[:, :2], lv_p)
+    model = VRNN(x_dim=2, h_dim=6, z_dim=3).eval()
+    x = torch.randn(5, 4, 2)
+    out = model(x, generator=torch.Generator().manual_seed(3))
+    eps = torch.randn(5, 3, generator=torch.Generator().manual_seed(3))
+    h = torch.zeros(5, 6)
+    mu_0, logvar_0 = model.phi_prior(h).chunk(2, 1)
+    mu, logvar = model.phi_enc(torch.cat([model.phi_x(x[:, 0]), h], 1)).chunk(2, 1)
+    z = mu + (0.5 * logvar).exp() * eps
+    mu_x, logvar_x = model.phi_dec(torch.cat([model.phi_z(z), h], 1)).chunk(2, 1)
+    torch.testing.assert_close(out["kl"][:, 0], kl_normal(mu, logvar, mu_0, logvar_0))
+    torch.testing.assert_close(out["nll"][:, 0], -log_normal(x[:, 0], mu_x, logvar_x.clamp(-8, 4)))
+    torch.testing.assert_close(out["x_mu"][:, 0], mu_x)
 
 
 @pytest.mark.parametrize("num_classes", [0, 3])
@@ -44,8 +50,31 @@ def test_labels_are_checked():
         VRNN(num_classes=3)(X)
     with pytest.raises(ValueError, match="labels in 0..1"):
         VRNN(num_classes=2)(X, torch.tensor([0, 1, 2, 0]))
-    with pytest.raises(ValueError, match="x must be a tensor"):
+    with pytest.raises(ValueError, match=r"x must be a tensor \(N, T, 1\), got \(4, 5\)"):
         VRNN()(torch.zeros(4, 5))
+    with pytest.raises(TypeError, match="x must be a tensor .* got list"):
+        VRNN()([[0.0]])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: VRNN(h_dim=0), ValueError, "h_dim must be an integer >= 1, got 0"),
+    (lambda: VRNN(z_dim=2.0), TypeError, "z_dim must be an integer, got float"),
+    (lambda: VRNN(num_classes=-1), ValueError, "num_classes must be an integer >= 0"),
+    (lambda: VRNN().sample(0, 5), ValueError, "num must be an integer >= 1"),
+    (lambda: VRNN().sample(2, 5.0), TypeError, "T must be an integer, got float"),
+    (lambda: sinusoid_sequences(3, T=1), ValueError, "T must be an integer >= 2, got 1"),
+    (lambda: sinusoid_sequences(3.0), TypeError, "n must be an integer, got float"),
+    (lambda: sinusoid_sequences(3, noise=-1), ValueError, "noise must be a finite number >= 0"),
+    (lambda: sinusoid_sequences(3, noise="low"), TypeError, "noise must be a number, got str"),
+    (lambda: sinusoid_sequences(3, periods=(8, 0)), ValueError,
+     r"periods\[1\] must be a finite number > 0"),
+    (lambda: sinusoid_sequences(3, periods=("8",)), TypeError, r"periods\[0\] must be a number"),
+    (lambda: sinusoid_sequences(3, periods=()), ValueError, "periods must hold at least one"),
+    (lambda: vrnn.dominant_period([[0.0] * 8]), TypeError, "X must be a tensor .* got list"),
+])
+def test_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
 def test_training_lowers_the_loss():
@@ -61,8 +90,6 @@ def test_sinusoid_sequences():
     assert X.shape == (30, 16, 1) and set(y.tolist()) <= {0, 1, 2}
     X2, y2 = sinusoid_sequences(30, T=16, seed=3)
     torch.testing.assert_close(X, X2)
-    with pytest.raises(ValueError, match="noise"):
-        sinusoid_sequences(3, noise=-1)
 
 
 def test_vrnn_training_pass_draws_its_noise_on_the_device():
