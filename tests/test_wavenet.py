@@ -147,3 +147,27 @@ def test_noise_floor():
     assert noise_floor(clean, 0.01) == pytest.approx(mc, abs=0.02)
     with pytest.raises(ValueError, match="noise"):
         noise_floor(clean, 0.0)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # a wrong type is a TypeError, a right-typed value out of range a ValueError
+    (lambda: mu_law_encode(torch.tensor([0.0]), mu=255.0), TypeError, "mu must be an integer"),
+    (lambda: CausalConv1d(1, 1, kernel_size=2, dilation=0), ValueError, "dilation"),
+    (lambda: dilations(3, "halving"), ValueError, "schedule must be one of"),
+    (lambda: dilations(True), TypeError, "layers must be an integer"),
+    (lambda: dilation_path(3, "doubling", 1.0, 16), TypeError, "output must be an integer"),
+    (lambda: dilation_path(3, "doubling", 16, 16), ValueError, "output must be an integer in"),
+    (lambda: WaveNet(num_classes=1), ValueError, "num_classes"),
+    (lambda: WaveNet(8, 4, 2).sample(3, [[1, 2]]), TypeError, "prime"),
+    (lambda: WaveNet(8, 4, 2).sample(3, torch.zeros(2, 0, dtype=torch.long)), ValueError,
+     "prime"),
+    (lambda: WaveNet(8, 4, 2).sample(3, torch.zeros(1, 2, dtype=torch.long), temperature=0),
+     ValueError, "temperature"),
+    (lambda: synthetic_waveform(2, 50, periods=(16, "24")), TypeError, "periods"),
+    (lambda: synthetic_waveform(2, 50, periods=(16, 1)), ValueError, "periods"),
+    (lambda: synthetic_waveform(2, 50, noise=-0.1), ValueError, "noise"),
+    (lambda: synthetic_waveform(2, 1), ValueError, "length"),
+])
+def test_bad_arguments_raise_the_right_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
