@@ -78,7 +78,7 @@ def _hidden_list(hidden) -> list[int]:
     if not isinstance(hidden, (list, tuple)):
         return [checks.integer(hidden, "hidden")]   # one hidden layer
     if not hidden:
-        raise ValueError("hidden must be a positive int or a non-empty list of them, got []")
+        raise ValueError("hidden must be a layer size or a non-empty list of them, got []")
     return [checks.integer(h, "hidden (each layer size)") for h in hidden]
 
 
