@@ -139,7 +139,10 @@ def made_masks(degrees) -> list[torch.Tensor]:
 
     the output unit i having the degree of input i. Float tensors of 0s and 1s.
     """
-    if not isinstance(degrees, (list, tuple)) or len(degrees) < 2:
+    if not isinstance(degrees, (list, tuple)):
+        raise TypeError(f"degrees must be a list [m^(0), m^(1), ..., m^(L)], got "
+                        f"{type(degrees).__name__}")
+    if len(degrees) < 2:
         raise ValueError("degrees must be a list [m^(0), m^(1), ..., m^(L)] with L >= 1")
     degrees = [torch.as_tensor(m) for m in degrees]
     masks = []

@@ -171,8 +171,10 @@ class WaveNet(nn.Module):
         return self.head(skips)
 
     def forward(self, x):
-        if not torch.is_tensor(x) or x.dtype not in (torch.int64, torch.int32) or x.dim() != 2:
+        if not torch.is_tensor(x) or x.dtype not in (torch.int64, torch.int32):
             raise TypeError("x must be an integer tensor of classes with shape (N, T)")
+        if x.dim() != 2:
+            raise ValueError(f"x must have shape (N, T), got {tuple(x.shape)}")
         return self.features(self.embed(x).transpose(1, 2))
 
     def loss(self, x):
@@ -251,8 +253,10 @@ def output_changes(net: "WaveNet", x: torch.Tensor, shift: int = 128) -> torch.T
     when input class x_s alone is moved by ``shift`` (mod the number of classes).
 
     The T changed copies and the unchanged sequence run as one batch."""
-    if not torch.is_tensor(x) or x.dim() != 1 or x.dtype not in (torch.int64, torch.int32):
+    if not torch.is_tensor(x) or x.dtype not in (torch.int64, torch.int32):
         raise TypeError("x must be a 1-D integer tensor of classes")
+    if x.dim() != 1:
+        raise ValueError(f"x must be 1-D (one sequence of classes), got shape {tuple(x.shape)}")
     shift = checks.integer(shift, "shift", minimum=None)
     T = x.numel()
     copies = x.repeat(T + 1, 1)

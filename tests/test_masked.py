@@ -171,3 +171,10 @@ def test_figure_15_degrees_and_unconditioned_outputs():
 def test_bad_arguments_raise_the_right_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_made_masks_wants_a_list_of_degrees():
+    with pytest.raises(TypeError, match="degrees must be a list"):
+        made_masks(torch.arange(1, 4))
+    with pytest.raises(ValueError, match="L >= 1"):
+        made_masks([torch.arange(1, 4)])

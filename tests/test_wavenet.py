@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mplib.wavenet import (CausalConv1d, CausalStack, WaveNet, dilated_receptive_field,
                            dilation_path, dilations, mu_law_decode, mu_law_encode,
-                           receptive_field_autograd, synthetic_waveform)
+                           output_changes, receptive_field_autograd, synthetic_waveform)
 from mplib.widgets.dilation import DilationWidget
 
 
@@ -171,3 +171,12 @@ def test_noise_floor():
 def test_bad_arguments_raise_the_right_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_shapes_of_integer_inputs_are_values():
+    # the right type (an integer tensor) of the wrong shape is a ValueError
+    net = WaveNet(8, 4, 2)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, T\)"):
+        net(torch.zeros(2, 3, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match="x must be 1-D"):
+        output_changes(net, torch.zeros(2, 5, dtype=torch.long))
