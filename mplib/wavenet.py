@@ -114,6 +114,7 @@ def dilation_path(layers: int, schedule: str, output: int, T: int, kernel_size: 
     """
     d = dilations(layers, schedule)
     T = checks.integer(T, "T")
+    kernel_size = checks.integer(kernel_size, "kernel_size")
     output = checks.integer(output, "output", minimum=0, maximum=T - 1)
     active = np.zeros((layers + 1, T), dtype=bool)
     active[layers, output] = True

@@ -157,6 +157,7 @@ def test_noise_floor():
     (lambda: dilations(True), TypeError, "layers must be an integer"),
     (lambda: dilation_path(3, "doubling", 1.0, 16), TypeError, "output must be an integer"),
     (lambda: dilation_path(3, "doubling", 16, 16), ValueError, "output must be an integer in"),
+    (lambda: dilation_path(3, "doubling", 8, 16, kernel_size=2.0), TypeError, "kernel_size"),
     (lambda: WaveNet(num_classes=1), ValueError, "num_classes"),
     (lambda: WaveNet(8, 4, 2).sample(3, [[1, 2]]), TypeError, "prime"),
     (lambda: WaveNet(8, 4, 2).sample(3, torch.zeros(2, 0, dtype=torch.long)), ValueError,
