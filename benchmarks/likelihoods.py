@@ -51,7 +51,7 @@ def main(argv=None) -> int:
 
     runtime.prefer_one_thread()
     start = time.process_time()
-    record = likelihood_summary.measure(args.seeds)
+    record = likelihood_summary.measure(args.seeds, mode=runtime.mode())
     record["cpu_seconds"] = round(time.process_time() - start, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")

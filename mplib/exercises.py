@@ -32,6 +32,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["Case", "Mistake", "Feedback", "ExerciseFailed", "check_function", "check_value",
            "check_choice", "function_feedback", "value_feedback", "choice_feedback",
            "yours_or_reference", "under_grader"]
@@ -91,10 +93,12 @@ class Mistake:
     predicate: Callable | None = None
 
     def __post_init__(self):
-        if not self.name or not isinstance(self.name, str):
-            raise ValueError(f"name must be a non-empty string, got {self.name!r}")
-        if not self.hint or not isinstance(self.hint, str):
-            raise ValueError(f"hint must be a non-empty string, got {self.hint!r}")
+        for attr in ("name", "hint"):
+            text = getattr(self, attr)
+            if not isinstance(text, str):
+                raise TypeError(f"{attr} must be a string, got {type(text).__name__} {text!r}")
+            if not text:
+                raise ValueError(f"{attr} must be a non-empty string, got ''")
         given = [self.fn is not None, self.value is not _UNSET, self.predicate is not None]
         if sum(given) != 1:
             raise ValueError(f"Mistake {self.name!r}: give exactly one of fn, value, predicate")
@@ -251,17 +255,31 @@ def _not_tried(exercise: str, what: str) -> Feedback:
                     "Write your answer in the cell above, run it, then run this cell again.")
 
 
+def _check_mistakes(mistakes, kind: str) -> None:
+    """Every mistake is a Mistake that a ``kind`` ("function" or "value") exercise can match."""
+    for m in mistakes:
+        if not isinstance(m, Mistake):
+            raise TypeError(f"mistakes must hold exercises.Mistake, got {type(m).__name__}")
+        if kind == "function" and m.fn is None and m.predicate is None:
+            raise ValueError("mistakes of a function exercise need fn= or predicate=")
+        if kind == "value" and m.fn is not None:
+            raise ValueError("mistakes of a value exercise need value= or predicate=")
+
+
 def function_feedback(student_fn, reference_fn, cases, *, mistakes=(), rtol: float = 1e-5,
                       atol: float = 1e-8, exercise: str | None = None) -> Feedback:
     """Run ``student_fn`` on every case and compare with ``reference_fn``; do not print."""
     if not callable(reference_fn):
         raise TypeError(f"reference_fn must be callable, got {type(reference_fn).__name__}")
     cases = list(cases)
-    if not cases or not all(isinstance(c, Case) for c in cases):
+    if not cases:
         raise ValueError("cases must be a non-empty list of exercises.Case")
-    for m in mistakes:
-        if not isinstance(m, Mistake) or m.fn is None and m.predicate is None:
-            raise ValueError("mistakes of a function exercise need fn= or predicate=")
+    for c in cases:
+        if not isinstance(c, Case):
+            raise TypeError(f"cases must hold exercises.Case, got {type(c).__name__}")
+    rtol = checks.number(rtol, "rtol", at_least=0)
+    atol = checks.number(atol, "atol", at_least=0)
+    _check_mistakes(mistakes, "function")
     name = exercise or getattr(reference_fn, "__name__", "exercise")
     if student_fn is None or student_fn is Ellipsis:
         return _not_tried(name, "no function given")
@@ -370,11 +388,9 @@ def value_feedback(answer, expected, *, mistakes=(), tol: float = 0.0, rtol: flo
     and its ``NotImplementedError`` means "not tried yet". ``tol``/``rtol`` are the absolute and
     relative tolerances; ``explanation`` is printed after a right answer.
     """
-    if tol < 0 or rtol < 0:
-        raise ValueError(f"tol and rtol must be >= 0, got tol={tol}, rtol={rtol}")
-    for m in mistakes:
-        if not isinstance(m, Mistake) or m.fn is not None:
-            raise ValueError("mistakes of a value exercise need value= or predicate=")
+    tol = checks.number(tol, "tol", at_least=0)
+    rtol = checks.number(rtol, "rtol", at_least=0)
+    _check_mistakes(mistakes, "value")
     answer, early = _resolve_answer(answer, exercise)
     if early is not None:
         return early
@@ -411,9 +427,10 @@ def check_value(answer, expected, *, mistakes=(), tol: float = 0.0, rtol: float 
 def choice_feedback(answer, correct: str, explanations: dict, *,
                     exercise: str = "multiple choice") -> Feedback:
     """A multiple-choice answer (a letter such as "b"); every option has its explanation."""
-    if not isinstance(explanations, dict) or correct not in explanations:
-        raise ValueError("explanations must be a dict of options that includes "
-                         f"correct={correct!r}")
+    if not isinstance(explanations, dict):
+        raise TypeError(f"explanations must be a dict of options, got "
+                        f"{type(explanations).__name__}")
+    checks.choice(correct, "correct", explanations)
     answer, early = _resolve_answer(answer, exercise)
     if early is not None:
         return early

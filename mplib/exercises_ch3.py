@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from . import checks
 from mplib.exercises import (Case, Feedback, Mistake, _not_tried, _raised, _report, check_choice,
                              check_function, value_feedback)
 
@@ -85,8 +86,7 @@ def bilinear_kernel(s):
     at distance s, w[m] = 1 − |m − c| / s, with c = (k − 1)/2 for odd s and s − 1/2 for even
     s; the 2-D kernel is the outer product w wᵀ.
     """
-    if not isinstance(s, int) or isinstance(s, bool) or s < 1:
-        raise ValueError(f"s must be a positive integer, got {s!r}")
+    s = checks.integer(s, "s")
     k = 2 * s - s % 2
     c = (k - 1) / 2 if s % 2 else s - 0.5
     m = torch.arange(k, dtype=torch.float64)

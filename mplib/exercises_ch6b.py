@@ -12,6 +12,7 @@ import math
 import numpy as np
 import torch
 
+from . import checks
 from mplib.exercises import Case, Mistake, check_choice, check_function, check_value
 
 # --------------------------------------------------------------------------- §6.4 the mask
@@ -20,10 +21,10 @@ from mplib.exercises import Case, Mistake, check_choice, check_function, check_v
 def mask(k, mask_type):
     """The k×k PixelCNN mask: 1 above the centre row and left of the centre in the centre row;
     the centre itself 1 for type "B", 0 for type "A"; 0 everywhere after the centre."""
-    if not isinstance(k, int) or k < 1 or k % 2 == 0:
-        raise ValueError(f"k must be an odd positive int, got {k!r}")
-    if mask_type not in ("A", "B"):
-        raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}")
+    k = checks.integer(k, "k")
+    if k % 2 == 0:
+        raise ValueError(f"k must be odd (the mask is centred), got {k}")
+    checks.choice(mask_type, "mask_type", ("A", "B"))
     r = k // 2
     M = torch.zeros(k, k)
     M[:r, :] = 1
@@ -80,8 +81,7 @@ def check_mask(student_fn):
 def blind_spot(L):
     """The blind spot of L stacked masked 3×3 layers (type A, then B) as offsets (a, b): the
     pixel (i − a, j + b) is within reach but unseen, exactly when 1 ≤ a < b ≤ L."""
-    if not isinstance(L, int) or L < 1:
-        raise ValueError(f"L must be a positive int, got {L!r}")
+    L = checks.integer(L, "L")
     return {(a, b) for b in range(1, L + 1) for a in range(1, b)}
 
 

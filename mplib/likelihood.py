@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from . import runtime, train
+from . import checks, runtime, train
 
 PUBLISHED_MNIST = {"FVSBN": 97.45, "NADE": 88.86, "MADE": 86.64, "PixelCNN": 81.30}
 """Published test NLL in nats on binarised MNIST (as quoted in the course)."""
@@ -33,8 +33,7 @@ def _flatten_binary(X, name="X") -> torch.Tensor:
 
 def bits_per_dim(nats: float, n: int) -> float:
     """nats per image -> bits per dimension: nats / (n ln 2)."""
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = checks.integer(n, "n")
     return float(nats) / (n * math.log(2))
 
 
@@ -47,6 +46,7 @@ def nll(model, X, *, batch_size: int = 100) -> dict:
     """
     if not hasattr(model, "log_prob"):
         raise TypeError(f"model must have a log_prob method, got {type(model).__name__}")
+    batch_size = checks.integer(batch_size, "batch_size")
     X = _flatten_binary(X)
     device = next(model.parameters()).device
     was_training = getattr(model, "training", False)
@@ -77,8 +77,7 @@ def nll_per_image(model, X, *, batch_size: int = 100) -> torch.Tensor:
     """
     if not hasattr(model, "log_prob"):
         raise TypeError(f"model must have a log_prob method, got {type(model).__name__}")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = checks.integer(batch_size, "batch_size")
     X = _flatten_binary(X)
     device = next(model.parameters()).device
     was_training = getattr(model, "training", False)
@@ -121,14 +120,17 @@ class LikelihoodTable:
         self.histories: dict = {}  # and name -> train.History
 
     def add(self, name: str, nats: float, bits_per_dim: float, published: float | None = None):
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"name must be a non-empty string, got {name!r}")
-        for value, arg in ((nats, "nats"), (bits_per_dim, "bits_per_dim")):
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{arg} must be a finite number, got {value!r}")
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string, got {type(name).__name__} {name!r}")
+        if not name:
+            raise ValueError("name must be a non-empty string, got ''")
+        nats = checks.number(nats, "nats")
+        bits_per_dim = checks.number(bits_per_dim, "bits_per_dim")
+        if published is not None:
+            published = checks.number(published, "published")
         self.rows = [r for r in self.rows if r["name"] != name]  # re-adding replaces
-        self.rows.append({"name": name, "nats": float(nats), "bits_per_dim": float(bits_per_dim),
-                          "published": None if published is None else float(published)})
+        self.rows.append({"name": name, "nats": nats, "bits_per_dim": bits_per_dim,
+                          "published": published})
         return self
 
     def __getitem__(self, name: str) -> dict:
@@ -178,21 +180,14 @@ BASELINES = {  # (quick, full)
 MODES = ("quick", "full")
 
 
-def _check_mode(mode):
-    """The budget is an argument: library code does not read the run's mode itself."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    return mode
-
-
 def baseline_config(name: str, mode: str = "quick") -> dict:
     """The training settings (epochs, lr, batch_size) of a baseline for ``mode``.
 
     ``mode`` is "quick" or "full"; a notebook passes its own, ``runtime.mode()``.
     """
-    if name not in BASELINES:
-        raise ValueError(f"name must be one of {tuple(BASELINES)}, got {name!r}")
-    full = _check_mode(mode) == "full"
+    checks.choice(name, "name", BASELINES)
+    # The budget is an argument: library code does not read the run's mode itself.
+    full = checks.choice(mode, "mode", MODES) == "full"
     return {k: v[1] if full else v[0] for k, v in BASELINES[name].items()}
 
 
@@ -210,7 +205,7 @@ def make_baselines(n: int, seed: int = 0, *, num_masks: int = 1, ordering=None,
     from .autoregressive import FVSBN, MADE, NADE
 
     runtime.seed(seed)
-    full = _check_mode(mode) == "full"
+    full = checks.choice(mode, "mode", MODES) == "full"
     d = 500 if full else 32
     hidden = [500, 500] if full else [256]
     return {"FVSBN": FVSBN(n), "NADE": NADE(n, d),
@@ -228,8 +223,8 @@ def fit_baseline(name: str, model, X_train, X_test, *, seed: int = 0, epochs=Non
     cfg = baseline_config(name, mode)
     X_train = _flatten_binary(X_train, "X_train")
     X_test = _flatten_binary(X_test, "X_test")
-    if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
-        raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
+    if epochs is not None:
+        epochs = checks.integer(epochs, "epochs")
     return train.fit(model, (X_train, X_train), "bce", epochs=epochs or cfg["epochs"],
                      lr=cfg["lr"], batch_size=cfg["batch_size"], test=(X_test, X_test),
                      progress=progress, seed=seed,
@@ -279,11 +274,10 @@ def train_baselines(X_train, X_test, epochs=None, seed: int = 0, *, published=No
     if X_train.shape[1] != X_test.shape[1]:
         raise ValueError(f"X_train and X_test must have the same number of pixels, "
                          f"got {X_train.shape[1]} and {X_test.shape[1]}")
-    if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
-        raise ValueError(f"epochs must be a positive integer or None, got {epochs!r}")
-    if not isinstance(num_masks, int) or isinstance(num_masks, bool) or num_masks < 1:
-        raise ValueError(f"num_masks must be a positive integer, got {num_masks!r}")
-    _check_mode(mode)
+    if epochs is not None:
+        epochs = checks.integer(epochs, "epochs")
+    num_masks = checks.integer(num_masks, "num_masks")
+    checks.choice(mode, "mode", MODES)
     table = LikelihoodTable()
     models = make_baselines(X_train.shape[1], seed, num_masks=num_masks, mode=mode)
     use_cache = cache and not runtime.fast_dev_run()

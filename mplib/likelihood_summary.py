@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import likelihood, runtime, train
+from . import checks, likelihood, runtime, train
 
 RESULTS_JSON = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "likelihoods.json"
 
@@ -82,9 +82,9 @@ class IndependentPixels(nn.Module):
 
 def mean_se(values) -> tuple[float, float]:
     """Mean and standard error of the mean (sample std, ddof 1, over √k) of k ≥ 2 numbers."""
-    values = [float(v) for v in values]
-    if len(values) < 2 or not all(math.isfinite(v) for v in values):
-        raise ValueError(f"values must be at least 2 finite numbers, got {values!r}")
+    values = [checks.number(v, "values (each value)") for v in values]
+    if len(values) < 2:
+        raise ValueError(f"values must be at least 2 numbers for an error bar, got {values!r}")
     return statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))
 
 
@@ -92,7 +92,7 @@ def _train_one(name: str, X_train, X_test, seed: int) -> float:
     """Train one row's model on one seed (quick recipe) and return its held-out nats."""
     from . import autoregressive, pixelcnn, transformer, vae
 
-    r = RECIPES[name]
+    r = RECIPES[checks.choice(name, "name", ROWS)]
     n = X_train.shape[1]
     runtime.seed(seed)
     if name == "Independent":
@@ -118,8 +118,8 @@ def _train_one(name: str, X_train, X_test, seed: int) -> float:
     elif name == "Transformer":
         model = transformer.CausalTransformer(n=n, d=r["d"], heads=r["heads"],
                                               layers=r["layers"])
-    else:
-        raise ValueError(f"name must be one of {ROWS}, got {name!r}")
+    else:  # a row of ROWS that this function does not know how to train
+        raise NotImplementedError(f"no training recipe for the row {name!r}")
     Xtr = X_train.view(-1, 1, 8, 8) if name == "PixelCNN" else X_train
     Xte = X_test.view(-1, 1, 8, 8) if name == "PixelCNN" else X_test
     train.fit(model, (Xtr, Xtr), "bce", epochs=r["epochs"], lr=r["lr"],
@@ -127,18 +127,22 @@ def _train_one(name: str, X_train, X_test, seed: int) -> float:
     return likelihood.nll(model, Xte)["nats"]
 
 
-def measure(seeds=(0, 1, 2), rows=ROWS, *, progress=print) -> dict:
-    """Train every row on every seed (quick mode, binarised digits); return the JSON record."""
+def measure(seeds=(0, 1, 2), rows=ROWS, *, mode: str, progress=print) -> dict:
+    """Train every row on every seed (quick mode, binarised digits); return the JSON record.
+
+    ``mode`` is the caller's run mode (``runtime.mode()``). It must be "quick": the table
+    holds the quick recipes on binarised digits, and a full-mode run (other data, other
+    budgets) is not comparable with it.
+    """
     from . import data
 
-    if runtime.mode() != "quick":
-        raise RuntimeError("the stored table is a quick-mode table: run with MPLIB_MODE=quick")
-    seeds = [int(s) for s in seeds]
+    if checks.choice(mode, "mode", likelihood.MODES) != "quick":
+        raise ValueError(f"mode must be 'quick' (the stored table is a quick-mode table: run "
+                         f"with MPLIB_MODE=quick), got {mode!r}")
+    seeds = [checks.integer(s, "seeds (each seed)", minimum=0) for s in seeds]
     if len(seeds) < 2:
         raise ValueError(f"seeds must hold at least 2 seeds for an error bar, got {seeds!r}")
-    unknown = [r for r in rows if r not in ROWS]
-    if unknown:
-        raise ValueError(f"rows must be among {ROWS}, got {unknown!r}")
+    rows = [checks.choice(r, "rows (each row)", ROWS) for r in rows]
     split = data.load("digits")
     X_train = data.binarize(split.X_train).flatten(1)
     X_test = data.binarize(split.X_test).flatten(1)
@@ -205,6 +209,8 @@ def check_fresh(record: dict, live_nats: float, row: str = "Transformer", *,
     trained now, on one seed) lies within the stored mean ± (3 se + ``margin``) nats.
     Returns (fresh, a sentence that says why).
     """
+    live_nats = checks.number(live_nats, "live_nats")
+    margin = checks.number(margin, "margin", at_least=0)
     if record["fingerprint"] != fingerprint():
         return False, (f"stale: recipes changed (stored fingerprint {record['fingerprint']}, "
                        f"now {fingerprint()}); regenerate with benchmarks/likelihoods.py")

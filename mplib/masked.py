@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import integer as _check_positive_int
+from . import checks
 
 
 class MaskedLinear(nn.Linear):
@@ -56,7 +56,7 @@ class MaskedLinear(nn.Linear):
 
 def triangular_mask(n: int, *, strict: bool = True) -> torch.Tensor:
     """The (n, n) mask with M_ij = 1 when j < i (``strict``) or j ≤ i: an autoregressive layer."""
-    _check_positive_int(n, "n")
+    n = checks.integer(n, "n")
     return torch.tril(torch.ones(n, n), diagonal=-1 if strict else 0)
 
 
@@ -75,14 +75,11 @@ def effective_parameters(module: nn.Module) -> int:
 
 
 def _hidden_list(hidden) -> list[int]:
-    if isinstance(hidden, int) and not isinstance(hidden, bool):
-        hidden = [hidden]
-    if not isinstance(hidden, (list, tuple)) or not hidden:
-        raise ValueError(f"hidden must be a positive int or a non-empty list of them, "
-                         f"got {hidden!r}")
-    for h in hidden:
-        _check_positive_int(h, "hidden (each layer size)")
-    return list(hidden)
+    if not isinstance(hidden, (list, tuple)):
+        return [checks.integer(hidden, "hidden")]   # one hidden layer
+    if not hidden:
+        raise ValueError("hidden must be a layer size or a non-empty list of them, got []")
+    return [checks.integer(h, "hidden (each layer size)") for h in hidden]
 
 
 def made_degrees(n: int, hidden, *, ordering=None, seed: int = 0,
@@ -103,10 +100,10 @@ def made_degrees(n: int, hidden, *, ordering=None, seed: int = 0,
     The ordering is drawn from a generator of its own, so the hidden degrees of a seed are
     the same whatever the ordering: comparing orderings does not also change the degrees.
     """
-    _check_positive_int(n, "n", minimum=2)
+    n = checks.integer(n, "n", minimum=2)
     sizes = _hidden_list(hidden)
     if ordering_seed is not None:
-        _check_positive_int(ordering_seed, "ordering_seed", minimum=0)
+        ordering_seed = checks.integer(ordering_seed, "ordering_seed", minimum=0)
     g = generator if generator is not None else torch.Generator().manual_seed(int(seed))
     if ordering is None:
         m0 = torch.arange(1, n + 1)
@@ -127,10 +124,10 @@ def made_degrees(n: int, hidden, *, ordering=None, seed: int = 0,
 
 def random_ordering(n: int, seed: int = 0) -> torch.Tensor:
     """A random ordering m^(0) of n inputs: a permutation of 1..n drawn with its own seed."""
-    _check_positive_int(n, "n", minimum=2)
-    _check_positive_int(seed, "seed", minimum=0)
+    n = checks.integer(n, "n", minimum=2)
+    seed = checks.integer(seed, "seed", minimum=0)
     # an offset keeps this stream apart from the degrees' generator seeded with the same number
-    g = torch.Generator().manual_seed(int(seed) + 0x5EED)
+    g = torch.Generator().manual_seed(seed + 0x5EED)
     return torch.randperm(n, generator=g) + 1
 
 
@@ -142,7 +139,10 @@ def made_masks(degrees) -> list[torch.Tensor]:
 
     the output unit i having the degree of input i. Float tensors of 0s and 1s.
     """
-    if not isinstance(degrees, (list, tuple)) or len(degrees) < 2:
+    if not isinstance(degrees, (list, tuple)):
+        raise TypeError(f"degrees must be a list [m^(0), m^(1), ..., m^(L)], got "
+                        f"{type(degrees).__name__}")
+    if len(degrees) < 2:
         raise ValueError("degrees must be a list [m^(0), m^(1), ..., m^(L)] with L >= 1")
     degrees = [torch.as_tensor(m) for m in degrees]
     masks = []
@@ -200,8 +200,11 @@ def made_layout(n: int = 3, hidden: int = 4, layers: int = 2, seed: int = 0, ord
     hidden_degrees  "sampled" (uniform in 1..n−1 with ``seed``) or "figure": the degrees
                     drawn in Figure 15 (n = 3, two layers of 4 units, its ordering).
     """
-    if hidden_degrees not in ("sampled", "figure"):
-        raise ValueError(f"hidden_degrees must be 'sampled' or 'figure', got {hidden_degrees!r}")
+    checks.choice(hidden_degrees, "hidden_degrees", ("sampled", "figure"))
+    checks.choice(output_rule, "output_rule", ("<", "<="))
+    n = checks.integer(n, "n", minimum=2)
+    hidden = checks.integer(hidden, "hidden")
+    layers = checks.integer(layers, "layers")
     if hidden_degrees == "figure":
         sizes = tuple(len(m) for m in FIGURE_15_DEGREES[1:])
         if (n, hidden, layers) != (3, sizes[0], len(sizes)) or ordering != "figure":
@@ -212,10 +215,6 @@ def made_layout(n: int = 3, hidden: int = 4, layers: int = 2, seed: int = 0, ord
         if n != 3:
             raise ValueError(f"the Figure 15 ordering (3, 1, 2) needs n = 3, got n = {n}")
         ordering = [3, 1, 2]
-    if output_rule not in ("<", "<="):
-        raise ValueError(f"output_rule must be '<' or '<=', got {output_rule!r}")
-    if not isinstance(layers, int) or layers < 1:
-        raise ValueError(f"layers must be a positive integer, got {layers!r}")
     if hidden_degrees == "figure":
         degrees = figure_15_degrees()
     else:

@@ -28,14 +28,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import runtime
-from .checks import integer as _check_int
+from . import checks, runtime
 
 MASK_TYPES = ("A", "B")
 
 
 def _check_kernel(kernel_size):
-    k = _check_int(kernel_size, "kernel_size")
+    # the one rule every masked layer shares: a centred mask needs an odd size
+    k = checks.integer(kernel_size, "kernel_size")
     if k % 2 == 0:
         raise ValueError(f"kernel_size must be odd (the mask is centred), got {k}")
     return k
@@ -46,8 +46,8 @@ def color_groups(channels: int, color_channels: int = 1) -> torch.Tensor:
 
     The channels are cut into ``color_channels`` consecutive blocks of equal size.
     """
-    channels = _check_int(channels, "channels")
-    color_channels = _check_int(color_channels, "color_channels")
+    channels = checks.integer(channels, "channels")
+    color_channels = checks.integer(color_channels, "color_channels")
     if channels % color_channels:
         raise ValueError(f"channels ({channels}) must be a multiple of color_channels "
                          f"({color_channels})")
@@ -63,8 +63,7 @@ def pixelcnn_mask(kernel_size: int, mask_type: str, in_channels: int = 1, out_ch
     g_in ≤ g_out (type "B"). Everything after the centre in raster order: zero.
     """
     k = _check_kernel(kernel_size)
-    if mask_type not in MASK_TYPES:
-        raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}")
+    checks.choice(mask_type, "mask_type", MASK_TYPES)
     g_in = color_groups(in_channels, color_channels)
     g_out = color_groups(out_channels, color_channels)
     r = k // 2
@@ -147,7 +146,7 @@ class _BinaryImageModel(nn.Module):
     @torch.no_grad()
     def sample(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``num`` images (num, 1, H, W), one pixel after the other in raster order."""
-        num = _check_int(num, "num")
+        num = checks.integer(num, "num")
         H, W = self.image_size
         device = next(self.parameters()).device
         x = torch.zeros(num, 1, H, W, device=device)
@@ -169,8 +168,8 @@ class PixelCNN(_BinaryImageModel):
     def __init__(self, channels: int = 32, layers: int = 5, kernel_size: int = 3,
                  image_size=(8, 8)):
         super().__init__()
-        channels = _check_int(channels, "channels")
-        layers = _check_int(layers, "layers")
+        channels = checks.integer(channels, "channels")
+        layers = checks.integer(layers, "layers")
         self.image_size = _check_size(image_size)
         convs = [MaskedConv2d(1, channels, kernel_size, "A")]
         convs += [MaskedConv2d(channels, channels, kernel_size, "B") for _ in range(layers - 1)]
@@ -219,8 +218,8 @@ class TwoStackPixelCNN(_BinaryImageModel):
     def __init__(self, channels: int = 32, layers: int = 5, kernel_size: int = 3,
                  image_size=(8, 8)):
         super().__init__()
-        channels = _check_int(channels, "channels")
-        layers = _check_int(layers, "layers")
+        channels = checks.integer(channels, "channels")
+        layers = checks.integer(layers, "layers")
         self.image_size = _check_size(image_size)
         self.v_in = VerticalConv(1, channels, kernel_size, first=True)
         self.h_in = HorizontalConv(1, channels, kernel_size, first=True)
@@ -237,11 +236,13 @@ class TwoStackPixelCNN(_BinaryImageModel):
         return self.head(h)
 
 
-def _check_size(image_size):
-    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
-            or not all(isinstance(s, int) and s >= 1 for s in image_size)):
-        raise ValueError(f"image_size must be a pair (H, W) of positive ints, got {image_size!r}")
-    return tuple(image_size)
+def _check_size(image_size, name="image_size"):
+    if not isinstance(image_size, (tuple, list)):
+        raise TypeError(f"{name} must be a pair (H, W) of positive ints, got "
+                        f"{type(image_size).__name__} {image_size!r}")
+    if len(image_size) != 2:
+        raise ValueError(f"{name} must be a pair (H, W) of positive ints, got {image_size!r}")
+    return tuple(checks.integer(s, f"{name} (each side)") for s in image_size)
 
 
 def footprint(net: nn.Module, size, pixel, x: torch.Tensor | None = None) -> np.ndarray:
@@ -251,10 +252,8 @@ def footprint(net: nn.Module, size, pixel, x: torch.Tensor | None = None) -> np.
     ``x`` defaults to an image of ones. (For a net with random signed weights an exact
     cancellation is possible in principle; :func:`footprint_net` builds nets where it is not.)
     """
-    H, W = _check_size(tuple(size))
-    i, j = pixel
-    if not (0 <= i < H and 0 <= j < W):
-        raise ValueError(f"pixel must lie inside the {H}×{W} grid, got {pixel}")
+    H, W = _check_size(tuple(size), "size")
+    i, j = _check_pixel(pixel, H, W)
     if x is None:
         x = torch.ones(1, 1, H, W)
     x = x.clone().requires_grad_(True)
@@ -262,13 +261,20 @@ def footprint(net: nn.Module, size, pixel, x: torch.Tensor | None = None) -> np.
     return (x.grad[0].abs().sum(0) > 0).numpy()
 
 
+def _check_pixel(pixel, H, W):
+    """``pixel`` as a pair of ints (i, j) inside the H × W grid."""
+    if len(pixel) != 2:
+        raise ValueError(f"pixel must be a pair (i, j), got {pixel!r}")
+    return (checks.integer(pixel[0], "pixel (row)", minimum=0, maximum=H - 1),
+            checks.integer(pixel[1], "pixel (column)", minimum=0, maximum=W - 1))
+
+
 def footprint_net(kind: str, layers: int, kernel_size: int = 3, channels: int = 4) -> nn.Module:
     """A small untrained net ("plain" or "two-stack") whose footprints are exact: all weights
     positive and biases 0.1, so on a positive input every connection carries a positive
     gradient and nothing cancels."""
     nets = {"plain": PixelCNN, "two-stack": TwoStackPixelCNN}
-    if kind not in nets:
-        raise ValueError(f"kind must be one of {tuple(nets)}, got {kind!r}")
+    checks.choice(kind, "kind", nets)
     net = nets[kind](channels=channels, layers=layers, kernel_size=kernel_size, image_size=(1, 1))
     with torch.no_grad():
         for name, p in net.named_parameters():
@@ -282,9 +288,9 @@ def footprint_net(kind: str, layers: int, kernel_size: int = 3, channels: int = 
 def ideal_region(size, pixel, layers: int, kernel_size: int = 3) -> np.ndarray:
     """The pixels a causal stack of ``layers`` k×k layers should see from ``pixel``: the
     rows above within reach (± layers·⌊k/2⌋ columns) and the same row to the left."""
-    H, W = _check_size(tuple(size))
-    i, j = pixel
-    reach = _check_int(layers, "layers") * (_check_kernel(kernel_size) // 2)
+    H, W = _check_size(tuple(size), "size")
+    i, j = _check_pixel(pixel, H, W)
+    reach = checks.integer(layers, "layers") * (_check_kernel(kernel_size) // 2)
     rows, cols = np.ogrid[:H, :W]
     near = (np.abs(cols - j) <= reach) & (rows >= i - reach)
     before = (rows < i) | ((rows == i) & (cols < j))
@@ -307,7 +313,7 @@ def flip_changes(model: nn.Module, x: torch.Tensor, chunk: int = 128) -> torch.T
                          f"{tuple(x.shape)}")
     H, W = x.shape[-2:]
     n = H * W
-    chunk = _check_int(chunk, "chunk")
+    chunk = checks.integer(chunk, "chunk")
     base = x.reshape(1, n).float()
     flipped = base.repeat(n, 1)
     flipped[torch.arange(n), torch.arange(n)] = 1 - flipped[torch.arange(n), torch.arange(n)]
@@ -322,6 +328,7 @@ def flip_changes(model: nn.Module, x: torch.Tensor, chunk: int = 128) -> torch.T
 def causality_violations(model: nn.Module, x: torch.Tensor, atol: float = 1e-6) -> list:
     """The pairs (o, p), o ≤ p in raster order, where flipping pixel p moves the logit of
     pixel o by more than ``atol``: an autoregressive model has none."""
+    atol = checks.number(atol, "atol", at_least=0)
     changes = flip_changes(model, x)
     forbidden = torch.ones_like(changes, dtype=torch.bool).tril(-1).logical_not()  # o ≤ p
     return [tuple(int(v) for v in pair) for pair in ((changes > atol) & forbidden).nonzero()]
@@ -350,10 +357,8 @@ def _footprint_net(kind, layers):
 
 def footprint_map(kind: str, layers: int, pixel, size=(11, 11)) -> np.ndarray:
     """An (H, W) int map: 1 seen by ``pixel``, 2 blind spot, 3 the pixel itself, 0 the rest."""
-    if kind not in FOOTPRINT_KINDS:
-        raise ValueError(f"kind must be one of {FOOTPRINT_KINDS}, got {kind!r}")
-    if not isinstance(layers, int) or not 1 <= layers <= 8:
-        raise ValueError(f"layers must be an integer in 1..8, got {layers!r}")
+    checks.choice(kind, "kind", FOOTPRINT_KINDS)
+    layers = checks.integer(layers, "layers", maximum=8)
     return _footprint_map(kind, layers, tuple(pixel), tuple(size)).copy()
 
 

@@ -23,13 +23,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import checks
 from .autoregressive import AutoregressiveModel
-from .checks import integer as _check_int
 
 
 def causal_mask(n: int, include_diagonal: bool = True, device=None) -> torch.Tensor:
     """The (n, n) additive mask: M_ij = 0 if j ≤ i (j < i without the diagonal), else −∞."""
-    _check_int(n, "n")
+    n = checks.integer(n, "n")
     allowed = torch.ones(n, n, dtype=torch.bool, device=device).tril(0 if include_diagonal else -1)
     return torch.zeros(n, n, device=device).masked_fill(~allowed, float("-inf"))
 
@@ -39,8 +39,8 @@ class CausalSelfAttention(nn.Module):
 
     def __init__(self, d: int, heads: int = 1, fused: bool = False):
         super().__init__()
-        _check_int(d, "d")
-        _check_int(heads, "heads")
+        d = checks.integer(d, "d")
+        heads = checks.integer(heads, "heads")
         if d % heads:
             raise ValueError(f"d ({d}) must be a multiple of heads ({heads})")
         self.d, self.heads = d, heads
@@ -96,8 +96,9 @@ class CausalTransformer(AutoregressiveModel):
     def __init__(self, n: int = 64, d: int = 32, heads: int = 2, layers: int = 2,
                  fused: bool = False):
         super().__init__()
-        self.n = _check_int(n, "n", minimum=2)
-        _check_int(layers, "layers")
+        self.n = n = checks.integer(n, "n", minimum=2)
+        d = checks.integer(d, "d")
+        layers = checks.integer(layers, "layers")
         self.token = nn.Embedding(3, d)
         self.position = nn.Parameter(torch.randn(n, d))  # same scale as the tokens
         self.blocks = nn.ModuleList(Block(d, heads, fused) for _ in range(layers))
@@ -142,9 +143,9 @@ def strict_mask_dependence(n: int = 6, d: int = 4, layers: int = 2, residual: bo
     NaN in softmax): its weights are set to 0 instead, so that the rest can be measured.
     The dependence comes from the Jacobian of the outputs with respect to the inputs.
     """
-    _check_int(n, "n", minimum=2)
-    _check_int(d, "d")
-    _check_int(layers, "layers")
+    n = checks.integer(n, "n", minimum=2)
+    d = checks.integer(d, "d")
+    layers = checks.integer(layers, "layers")
     g = torch.Generator().manual_seed(seed)
     W = torch.randn(layers, 3, d, d, generator=g, dtype=torch.float64)
     M = causal_mask(n, include_diagonal=False).double()
@@ -170,7 +171,7 @@ def attention_row(maps, query: int, layer: int = 0, head: int = 0) -> np.ndarray
     if maps.ndim != 4 or maps.shape[2] != maps.shape[3]:
         raise ValueError(f"maps must have shape (layers, heads, n, n), got {maps.shape}")
     L, Hh, n, _ = maps.shape
-    for value, size, name in ((query, n, "query"), (layer, L, "layer"), (head, Hh, "head")):
-        if not (isinstance(value, (int, np.integer)) and 0 <= value < size):
-            raise ValueError(f"{name} must be an integer in 0..{size - 1}, got {value!r}")
+    query = checks.integer(query, "query", minimum=0, maximum=n - 1)
+    layer = checks.integer(layer, "layer", minimum=0, maximum=L - 1)
+    head = checks.integer(head, "head", minimum=0, maximum=Hh - 1)
     return maps[layer, head, query]

@@ -25,18 +25,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import integer as _check_int
+from . import checks
 
 SCHEDULES = ("doubling", "ones")
 
 
-def _check_mu(mu):
-    return _check_int(mu, "mu", minimum=1)
-
-
 def mu_law_encode(x, mu: int = 255) -> torch.Tensor:
     """Quantise x ∈ [−1, 1] to integers 0..μ: round((F(x) + 1) / 2 · μ)."""
-    mu = _check_mu(mu)
+    mu = checks.integer(mu, "mu")
     x = torch.as_tensor(x, dtype=torch.float32)
     if x.numel() and (x.min() < -1 or x.max() > 1):
         raise ValueError("x must lie in [-1, 1]; scale the waveform first")
@@ -46,7 +42,7 @@ def mu_law_encode(x, mu: int = 255) -> torch.Tensor:
 
 def mu_law_decode(q, mu: int = 255) -> torch.Tensor:
     """Back from classes 0..μ to [−1, 1]: y = 2q/μ − 1, x = sign(y) ((1 + μ)^|y| − 1) / μ."""
-    mu = _check_mu(mu)
+    mu = checks.integer(mu, "mu")
     q = torch.as_tensor(q)
     if q.numel() and (q.min() < 0 or q.max() > mu):
         raise ValueError(f"q must hold integers in 0..{mu}")
@@ -65,8 +61,8 @@ class CausalConv1d(nn.Conv1d):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 2,
                  dilation: int = 1):
-        _check_int(kernel_size, "kernel_size")
-        _check_int(dilation, "dilation")
+        kernel_size = checks.integer(kernel_size, "kernel_size")
+        dilation = checks.integer(dilation, "dilation")
         super().__init__(in_channels, out_channels, kernel_size, dilation=dilation)
         self.left = (kernel_size - 1) * dilation
 
@@ -76,16 +72,15 @@ class CausalConv1d(nn.Conv1d):
 
 def dilations(layers: int, schedule: str = "doubling") -> list[int]:
     """1, 2, 4, ..., 2^(L−1) ("doubling") or 1, 1, ..., 1 ("ones")."""
-    layers = _check_int(layers, "layers")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    layers = checks.integer(layers, "layers")
+    checks.choice(schedule, "schedule", SCHEDULES)
     return [2 ** l if schedule == "doubling" else 1 for l in range(layers)]
 
 
 def dilated_receptive_field(dilation_list, kernel_size: int = 2) -> int:
     """1 + Σ_ℓ (k − 1) d_ℓ: how many inputs one output of the stack sees."""
-    k = _check_int(kernel_size, "kernel_size")
-    return 1 + sum((k - 1) * _check_int(d, "dilation") for d in dilation_list)
+    k = checks.integer(kernel_size, "kernel_size")
+    return 1 + sum((k - 1) * checks.integer(d, "dilation") for d in dilation_list)
 
 
 class CausalStack(nn.Sequential):
@@ -103,7 +98,7 @@ class CausalStack(nn.Sequential):
 def receptive_field_autograd(net: nn.Module, channels: int = 1, T: int = 256,
                              t: int | None = None) -> int:
     """Number of input steps with a nonzero gradient ∂ y[0, :, t] / ∂ x (random input)."""
-    T = _check_int(T, "T")
+    T = checks.integer(T, "T")
     t = T - 1 if t is None else t
     x = torch.randn(1, channels, T, generator=torch.Generator().manual_seed(0),
                     requires_grad=True)
@@ -118,9 +113,9 @@ def dilation_path(layers: int, schedule: str, output: int, T: int, kernel_size: 
     .. L (output), and ``edges`` a list of ((ℓ−1, s), (ℓ, t)) connections on the path.
     """
     d = dilations(layers, schedule)
-    T = _check_int(T, "T")
-    if not (isinstance(output, (int, np.integer)) and 0 <= output < T):
-        raise ValueError(f"output must be an index in 0..{T - 1}, got {output!r}")
+    T = checks.integer(T, "T")
+    kernel_size = checks.integer(kernel_size, "kernel_size")
+    output = checks.integer(output, "output", minimum=0, maximum=T - 1)
     active = np.zeros((layers + 1, T), dtype=bool)
     active[layers, output] = True
     edges = []
@@ -159,8 +154,8 @@ class WaveNet(nn.Module):
     def __init__(self, num_classes: int = 256, channels: int = 32, layers: int = 6,
                  kernel_size: int = 2, schedule: str = "doubling"):
         super().__init__()
-        self.num_classes = _check_int(num_classes, "num_classes", minimum=2)
-        channels = _check_int(channels, "channels")
+        self.num_classes = checks.integer(num_classes, "num_classes", minimum=2)
+        channels = checks.integer(channels, "channels")
         d = dilations(layers, schedule)
         self.receptive_field = dilated_receptive_field(d, kernel_size)
         self.embed = nn.Embedding(self.num_classes, channels)
@@ -177,8 +172,10 @@ class WaveNet(nn.Module):
         return self.head(skips)
 
     def forward(self, x):
-        if not torch.is_tensor(x) or x.dtype not in (torch.int64, torch.int32) or x.dim() != 2:
+        if not torch.is_tensor(x) or x.dtype not in (torch.int64, torch.int32):
             raise TypeError("x must be an integer tensor of classes with shape (N, T)")
+        if x.dim() != 2:
+            raise ValueError(f"x must have shape (N, T), got {tuple(x.shape)}")
         return self.features(self.embed(x).transpose(1, 2))
 
     def loss(self, x):
@@ -189,11 +186,13 @@ class WaveNet(nn.Module):
     def sample(self, length: int, prime: torch.Tensor, generator=None,
                temperature: float = 1.0) -> torch.Tensor:
         """Continue ``prime`` (N, T0) integer classes by ``length`` steps, one at a time."""
-        length = _check_int(length, "length")
-        if not torch.is_tensor(prime) or prime.dim() != 2 or prime.shape[1] < 1:
-            raise ValueError("prime must be an integer tensor (N, T0) with T0 >= 1")
-        if not temperature > 0:
-            raise ValueError(f"temperature must be positive, got {temperature!r}")
+        length = checks.integer(length, "length")
+        if not torch.is_tensor(prime):
+            raise TypeError(f"prime must be an integer tensor (N, T0), got {type(prime).__name__}")
+        if prime.dim() != 2 or prime.shape[1] < 1:
+            raise ValueError(f"prime must be an integer tensor (N, T0) with T0 >= 1, got shape "
+                             f"{tuple(prime.shape)}")
+        temperature = checks.number(temperature, "temperature", above=0)
         device = next(self.parameters()).device
         x = prime.to(device)
         R = self.receptive_field
@@ -209,12 +208,12 @@ def synthetic_waveform(n: int, length: int, *, periods=(16, 24, 32), noise: floa
                        seed: int = 0) -> torch.Tensor:
     """``n`` waveforms (n, length) in [−1, 1]: a tone of a period drawn from ``periods`` with
     two harmonics, random phase and amplitude, plus a little Gaussian noise."""
-    n = _check_int(n, "n")
-    length = _check_int(length, "length", minimum=2)
-    if not periods or any(p <= 1 for p in periods):
-        raise ValueError(f"periods must be a non-empty list of numbers > 1, got {periods!r}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    n = checks.integer(n, "n")
+    length = checks.integer(length, "length", minimum=2)
+    periods = [checks.number(p, "periods (each period)", above=1) for p in periods]
+    if not periods:
+        raise ValueError("periods must be a non-empty list of numbers > 1, got []")
+    noise = checks.number(noise, "noise", at_least=0)
     g = torch.Generator().manual_seed(seed)
     P = torch.tensor(periods, dtype=torch.float32)[torch.randint(len(periods), (n, 1),
                                                                  generator=g)]
@@ -241,9 +240,8 @@ def noise_floor(clean, noise: float, mu: int = 255) -> float:
 
     Any model that predicts the class from the past has a cross-entropy at least this large,
     because the noise at step t is independent of everything before it."""
-    mu = _check_mu(mu)
-    if not noise > 0:
-        raise ValueError(f"noise must be > 0, got {noise!r}")
+    mu = checks.integer(mu, "mu")
+    noise = checks.number(noise, "noise", above=0)
     c = torch.as_tensor(clean, dtype=torch.float64).reshape(-1, 1)
     cdf = torch.special.ndtr((_edges(mu)[None, :] - c) / noise)
     p = (cdf[:, 1:] - cdf[:, :-1]).clamp_min(0)
@@ -256,8 +254,11 @@ def output_changes(net: "WaveNet", x: torch.Tensor, shift: int = 128) -> torch.T
     when input class x_s alone is moved by ``shift`` (mod the number of classes).
 
     The T changed copies and the unchanged sequence run as one batch."""
-    if not torch.is_tensor(x) or x.dim() != 1 or x.dtype not in (torch.int64, torch.int32):
+    if not torch.is_tensor(x) or x.dtype not in (torch.int64, torch.int32):
         raise TypeError("x must be a 1-D integer tensor of classes")
+    if x.dim() != 1:
+        raise ValueError(f"x must be 1-D (one sequence of classes), got shape {tuple(x.shape)}")
+    shift = checks.integer(shift, "shift", minimum=None)
     T = x.numel()
     copies = x.repeat(T + 1, 1)
     steps = torch.arange(T)
@@ -269,6 +270,7 @@ def output_changes(net: "WaveNet", x: torch.Tensor, shift: int = 128) -> torch.T
 def causality_violations(net: "WaveNet", x: torch.Tensor, atol: float = 1e-6) -> list:
     """The pairs (t, s) with s > t where changing x_s moves the logits at step t (which
     predict x_{t+1} from x_{≤t}) by more than ``atol``: a causal net has none."""
+    atol = checks.number(atol, "atol", at_least=0)
     changes = output_changes(net, x)
     future = torch.ones_like(changes, dtype=torch.bool).triu(1)
     return [tuple(int(v) for v in pair) for pair in ((changes > atol) & future).nonzero()]

@@ -239,3 +239,28 @@ def test_bad_arguments_are_named():
         ex.choice_feedback("a", "z", {"a": "..."})
     with pytest.raises(ValueError, match="value= or predicate="):
         ex.value_feedback(1.0, 1.0, mistakes=[ex.Mistake("m", "h", fn=abs)])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # the framework's own arguments: a wrong type is a TypeError, a wrong value a ValueError
+    (lambda: ex.Mistake(3, "hint", value=1), TypeError, "name must be a string"),
+    (lambda: ex.Mistake("", "hint", value=1), ValueError, "name must be a non-empty"),
+    (lambda: ex.Mistake("x", None, value=1), TypeError, "hint must be a string"),
+    (lambda: ex.function_feedback(stub, ch1.mean_bce, [(1, 2)]), TypeError, "cases must hold"),
+    (lambda: ex.function_feedback(stub, ch1.mean_bce, ch1.BCE_CASES, rtol="0"), TypeError,
+     "rtol must be a number"),
+    (lambda: ex.function_feedback(stub, ch1.mean_bce, ch1.BCE_CASES, atol=-1e-8), ValueError,
+     "atol"),
+    (lambda: ex.function_feedback(stub, ch1.mean_bce, ch1.BCE_CASES, mistakes=["m"]),
+     TypeError, "mistakes must hold"),
+    (lambda: ex.function_feedback(stub, ch1.mean_bce, ch1.BCE_CASES,
+                                  mistakes=[ex.Mistake("m", "h", value=1)]),
+     ValueError, "fn= or predicate="),
+    (lambda: ex.value_feedback(1.0, 1.0, tol=None), TypeError, "tol must be a number"),
+    (lambda: ex.value_feedback(1.0, 1.0, rtol=float("nan")), ValueError, "rtol"),
+    (lambda: ex.choice_feedback("a", "a", ["a"]), TypeError, "explanations must be a dict"),
+    (lambda: ex.choice_feedback("a", "z", {"a": "..."}), ValueError, "correct must be one of"),
+])
+def test_bad_framework_arguments_raise_the_right_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -33,10 +33,12 @@ def test_bilinear_kernel_reproduces_interpolate(s):
     torch.testing.assert_close(ch3.bilinear_upsample(x, s), want[0, 0])
 
 
-def test_bilinear_kernel_rejects_bad_stride():
-    for bad in (0, 2.0, True):
-        with pytest.raises(ValueError, match="s must be"):
-            ch3.bilinear_kernel(bad)
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-2, ValueError), (2.0, TypeError),
+                                        (True, TypeError), ("2", TypeError)])
+def test_bilinear_kernel_rejects_bad_stride(bad, error):
+    # a wrong type is a TypeError, an integer below 1 a ValueError
+    with pytest.raises(error, match="s must be an integer"):
+        ch3.bilinear_kernel(bad)
 
 
 def test_mean_iou_reference_matches_segmentation():

@@ -25,11 +25,18 @@ def test_mask_reference_is_mplibs(k, t):
     torch.testing.assert_close(ch6b.mask(k, t), pixelcnn.pixelcnn_mask(k, t)[0, 0])
 
 
-def test_mask_reference_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="k must"):
-        ch6b.mask(4, "A")
-    with pytest.raises(ValueError, match="mask_type"):
-        ch6b.mask(3, "C")
+@pytest.mark.parametrize("call, error, match", [
+    # a wrong type is a TypeError, a right-typed value out of range a ValueError
+    (lambda: ch6b.mask(4, "A"), ValueError, "k must be odd"),
+    (lambda: ch6b.mask(-1, "A"), ValueError, "k must be an integer >= 1"),
+    (lambda: ch6b.mask(3.0, "A"), TypeError, "k must be an integer"),
+    (lambda: ch6b.mask(3, "C"), ValueError, "mask_type must be one of"),
+    (lambda: ch6b.blind_spot(0), ValueError, "L must be an integer >= 1"),
+    (lambda: ch6b.blind_spot(2.0), TypeError, "L must be an integer"),
+])
+def test_references_reject_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
 @pytest.mark.parametrize("L", [1, 2, 3, 4, 5])

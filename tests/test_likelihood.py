@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from mplib.autoregressive import FVSBN
-from mplib.likelihood import (PUBLISHED_MNIST, LikelihoodTable, bits_per_dim, nll,
-                              train_baselines)
+from mplib.likelihood import (PUBLISHED_MNIST, LikelihoodTable, baseline_config, bits_per_dim,
+                              fit_baseline, nll, train_baselines)
 
 
 def test_bits_per_dim_is_nats_over_n_ln2():
@@ -47,7 +47,35 @@ def test_table_rendering():
     assert len(table) == 2 and table["NADE"]["nats"] == 17.0
     with pytest.raises(ValueError, match="nats"):
         table.add("X", float("nan"), 1.0)
+    assert len(table) == 2   # a refused row is not added
 
+_X = (torch.rand(20, 4, generator=torch.Generator().manual_seed(2)) > 0.5).float()
+_BAD_ARGUMENTS = [   # (call, error, match): a wrong type is a TypeError, a wrong value a ValueError
+    (lambda: bits_per_dim(1.0, True), TypeError, "n must be an integer"),
+    (lambda: bits_per_dim(1.0, 64.0), TypeError, "n must be an integer"),
+    (lambda: bits_per_dim(1.0, 0), ValueError, "n must be an integer >= 1"),
+    (lambda: nll(FVSBN(4), _X, batch_size=2.5), TypeError, "batch_size"),
+    (lambda: nll(FVSBN(4), _X, batch_size=0), ValueError, "batch_size"),
+    (lambda: LikelihoodTable().add(3, 1.0, 1.0), TypeError, "name must be a string"),
+    (lambda: LikelihoodTable().add("", 1.0, 1.0), ValueError, "name must be a non-empty"),
+    (lambda: LikelihoodTable().add("A", "1.0", 1.0), TypeError, "nats must be a number"),
+    (lambda: LikelihoodTable().add("A", 1.0, float("inf")), ValueError, "bits_per_dim"),
+    (lambda: LikelihoodTable().add("A", 1.0, 1.0, published="81"), TypeError, "published"),
+    (lambda: baseline_config("GAN"), ValueError, "name must be one of"),
+    (lambda: baseline_config("NADE", "fast"), ValueError, "mode must be one of"),
+    (lambda: train_baselines(_X[:12], _X[12:], epochs=1.0), TypeError, "epochs"),
+    (lambda: train_baselines(_X[:12], _X[12:], epochs=0), ValueError, "epochs"),
+    (lambda: train_baselines(_X[:12], _X[12:], epochs=1, num_masks=True), TypeError,
+     "num_masks"),
+    (lambda: fit_baseline("FVSBN", FVSBN(4), _X[:12], _X[12:], epochs=-1), ValueError,
+     "epochs"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", _BAD_ARGUMENTS)
+def test_bad_arguments_raise_the_right_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
 def test_published_numbers_are_nats_in_the_chapters_order():

@@ -99,9 +99,28 @@ def test_load_names_the_missing_file(tmp_path):
         ls.load(bad)
 
 
-def test_measure_rejects_bad_arguments(monkeypatch):
+def test_measure_takes_the_mode_as_an_argument(monkeypatch):
+    # the run's mode is the caller's argument, not read from the environment, and only a
+    # quick-mode run may make the stored quick-mode table
     monkeypatch.setenv("MPLIB_MODE", "quick")
-    with pytest.raises(ValueError, match="seeds"):
-        ls.measure([0])
-    with pytest.raises(ValueError, match="rows"):
-        ls.measure([0, 1], rows=["GAN"])
+    with pytest.raises(ValueError, match="mode must be 'quick'"):
+        ls.measure([0, 1], mode="full")
+    with pytest.raises(TypeError, match="mode"):
+        ls.measure([0, 1])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # a wrong type is a TypeError, a right-typed value out of range a ValueError
+    (lambda: ls.measure([0], mode="quick"), ValueError, "seeds must hold at least 2"),
+    (lambda: ls.measure([0, 1.5], mode="quick"), TypeError, r"seeds \(each seed\)"),
+    (lambda: ls.measure([0, -1], mode="quick"), ValueError, r"seeds \(each seed\)"),
+    (lambda: ls.measure([0, 1], rows=["GAN"], mode="quick"), ValueError, r"rows \(each row\)"),
+    (lambda: ls.measure([0, 1], mode="fast"), ValueError, "mode must be one of"),
+    (lambda: ls.mean_se([1.0, "2"]), TypeError, "values"),
+    (lambda: ls._train_one("GAN", None, None, 0), ValueError, "name must be one of"),
+    (lambda: ls.check_fresh(ls.load(), "80"), TypeError, "live_nats"),
+    (lambda: ls.check_fresh(ls.load(), 80.0, margin=-1), ValueError, "margin"),
+])
+def test_bad_arguments_raise_the_right_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mplib.masked import (MaskedLinear, connectivity, effective_parameters, made_degrees,
-                          made_masks, triangular_mask)
+                          made_layout, made_masks, random_ordering, triangular_mask)
 
 
 def test_masked_linear_respects_mask():
@@ -151,3 +151,30 @@ def test_figure_15_degrees_and_unconditioned_outputs():
     assert unconditioned_outputs(masks) == [1]
     degenerate = [degrees[0], degrees[1], torch.tensor([2, 2, 2, 2])]
     assert unconditioned_outputs(made_masks(degenerate)) == [1, 2]
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # a wrong type is a TypeError, a right-typed value out of range a ValueError
+    (lambda: triangular_mask(2.0), TypeError, "n must be an integer"),
+    (lambda: made_degrees(True, [4]), TypeError, "n must be an integer"),
+    (lambda: made_degrees(4, "8"), TypeError, "hidden must be an integer"),
+    (lambda: made_degrees(4, [8, 2.5]), TypeError, r"hidden \(each layer size\)"),
+    (lambda: made_degrees(4, [8, 0]), ValueError, r"hidden \(each layer size\)"),
+    (lambda: made_degrees(4, 0), ValueError, "hidden must be an integer >= 1"),
+    (lambda: made_degrees(4, [8], ordering="random", ordering_seed=-1), ValueError,
+     "ordering_seed"),
+    (lambda: random_ordering(4, seed=1.0), TypeError, "seed must be an integer"),
+    (lambda: made_layout(3, 4, 0), ValueError, "layers must be an integer >= 1"),
+    (lambda: made_layout(3, 4, 2.0), TypeError, "layers must be an integer"),
+    (lambda: made_layout(3, 4, 2, output_rule="<<"), ValueError, "output_rule must be one of"),
+])
+def test_bad_arguments_raise_the_right_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_made_masks_wants_a_list_of_degrees():
+    with pytest.raises(TypeError, match="degrees must be a list"):
+        made_masks(torch.arange(1, 4))
+    with pytest.raises(ValueError, match="L >= 1"):
+        made_masks([torch.arange(1, 4)])

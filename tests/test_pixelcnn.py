@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mplib import likelihood
-from mplib.pixelcnn import (MaskedConv2d, PixelCNN, TwoStackPixelCNN, footprint,
-                            footprint_net, ideal_region, pixelcnn_mask)
+from mplib.pixelcnn import (MaskedConv2d, PixelCNN, TwoStackPixelCNN, causality_violations,
+                            footprint, footprint_net, ideal_region, pixelcnn_mask)
 from mplib.pixelcnn import footprint_map
 from mplib.widgets.blind_spot import BlindSpotWidget
 
@@ -33,6 +33,30 @@ def test_bad_arguments_name_the_argument():
         PixelCNN(channels=4, layers=2).log_prob(torch.zeros(2, 1, 5, 5))
     with pytest.raises(ValueError, match="kind"):
         footprint_map("gated", 2, (5, 5))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # a wrong type is a TypeError, a right-typed value out of range a ValueError
+    (lambda: pixelcnn_mask(3.0, "A"), TypeError, "kernel_size must be an integer"),
+    (lambda: pixelcnn_mask(0, "A"), ValueError, "kernel_size must be an integer >= 1"),
+    (lambda: PixelCNN(channels=True), TypeError, "channels must be an integer"),
+    (lambda: TwoStackPixelCNN(layers=0), ValueError, "layers must be an integer >= 1"),
+    (lambda: PixelCNN(image_size=8), TypeError, "image_size must be a pair"),
+    (lambda: PixelCNN(image_size=(8, 8.0)), TypeError, r"image_size \(each side\)"),
+    (lambda: TwoStackPixelCNN(image_size=(8, 0)), ValueError, r"image_size \(each side\)"),
+    (lambda: PixelCNN(4, 2).sample(2.0), TypeError, "num must be an integer"),
+    (lambda: footprint_net("gated", 2), ValueError, "kind must be one of"),
+    (lambda: footprint(footprint_net("plain", 1), (5, 5), (5, 0)), ValueError,
+     r"pixel \(row\)"),
+    (lambda: ideal_region((5, 5), (0, 1.5), 2), TypeError, r"pixel \(column\)"),
+    (lambda: footprint_map("plain", 9, (5, 5)), ValueError, "layers must be an integer in 1..8"),
+    (lambda: footprint_map("plain", 2.0, (5, 5)), TypeError, "layers must be an integer"),
+    (lambda: causality_violations(PixelCNN(4, 2), torch.zeros(5, 5), atol=-1.0), ValueError,
+     "atol"),
+])
+def test_bad_arguments_raise_the_right_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
 def _raster_before(size, pixel):

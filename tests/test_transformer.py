@@ -110,3 +110,21 @@ def test_strict_mask_dependence_with_the_full_mask_shapes():
         transformer.strict_mask_dependence(1)
     with pytest.raises(ValueError, match="layers"):
         transformer.strict_mask_dependence(5, 3, 0)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # a wrong type is a TypeError, a right-typed value out of range a ValueError
+    (lambda: causal_mask(4.0), TypeError, "n must be an integer"),
+    (lambda: CausalSelfAttention(8, heads=True), TypeError, "heads must be an integer"),
+    (lambda: CausalSelfAttention(8, heads=0), ValueError, "heads must be an integer >= 1"),
+    (lambda: CausalTransformer(n=1), ValueError, "n must be an integer >= 2"),
+    (lambda: CausalTransformer(d=8.0), TypeError, "d must be an integer"),
+    (lambda: CausalTransformer(layers=0), ValueError, "layers must be an integer >= 1"),
+    (lambda: transformer.strict_mask_dependence(5, "4"), TypeError, "d must be an integer"),
+    (lambda: attention_row(np.zeros((1, 2, 3, 3)), 1.0), TypeError, "query must be an integer"),
+    (lambda: attention_row(np.zeros((1, 2, 3, 3)), 1, head=2), ValueError,
+     r"head must be an integer in 0..1"),
+])
+def test_bad_arguments_raise_the_right_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

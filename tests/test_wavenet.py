@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mplib.wavenet import (CausalConv1d, CausalStack, WaveNet, dilated_receptive_field,
                            dilation_path, dilations, mu_law_decode, mu_law_encode,
-                           receptive_field_autograd, synthetic_waveform)
+                           output_changes, receptive_field_autograd, synthetic_waveform)
 from mplib.widgets.dilation import DilationWidget
 
 
@@ -147,3 +147,37 @@ def test_noise_floor():
     assert noise_floor(clean, 0.01) == pytest.approx(mc, abs=0.02)
     with pytest.raises(ValueError, match="noise"):
         noise_floor(clean, 0.0)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # a wrong type is a TypeError, a right-typed value out of range a ValueError
+    (lambda: mu_law_encode(torch.tensor([0.0]), mu=255.0), TypeError, "mu must be an integer"),
+    (lambda: CausalConv1d(1, 1, kernel_size=2, dilation=0), ValueError, "dilation"),
+    (lambda: dilations(3, "halving"), ValueError, "schedule must be one of"),
+    (lambda: dilations(True), TypeError, "layers must be an integer"),
+    (lambda: dilation_path(3, "doubling", 1.0, 16), TypeError, "output must be an integer"),
+    (lambda: dilation_path(3, "doubling", 16, 16), ValueError, "output must be an integer in"),
+    (lambda: dilation_path(3, "doubling", 8, 16, kernel_size=2.0), TypeError, "kernel_size"),
+    (lambda: WaveNet(num_classes=1), ValueError, "num_classes"),
+    (lambda: WaveNet(8, 4, 2).sample(3, [[1, 2]]), TypeError, "prime"),
+    (lambda: WaveNet(8, 4, 2).sample(3, torch.zeros(2, 0, dtype=torch.long)), ValueError,
+     "prime"),
+    (lambda: WaveNet(8, 4, 2).sample(3, torch.zeros(1, 2, dtype=torch.long), temperature=0),
+     ValueError, "temperature"),
+    (lambda: synthetic_waveform(2, 50, periods=(16, "24")), TypeError, "periods"),
+    (lambda: synthetic_waveform(2, 50, periods=(16, 1)), ValueError, "periods"),
+    (lambda: synthetic_waveform(2, 50, noise=-0.1), ValueError, "noise"),
+    (lambda: synthetic_waveform(2, 1), ValueError, "length"),
+])
+def test_bad_arguments_raise_the_right_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_shapes_of_integer_inputs_are_values():
+    # the right type (an integer tensor) of the wrong shape is a ValueError
+    net = WaveNet(8, 4, 2)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, T\)"):
+        net(torch.zeros(2, 3, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match="x must be 1-D"):
+        output_changes(net, torch.zeros(2, 5, dtype=torch.long))
