@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from mplib.exercises import (Case, Feedback, Mistake, _not_tried, _raised, _report, check_choice,
+from mplib.exercises import (Case, Feedback, Mistake, _report, _resolve_answer, check_choice,
                              check_function, value_feedback)
 
 # --------------------------------------------------------------------------- §6 parameter counts
@@ -47,14 +47,9 @@ def _check_parts(name, answer, parts_spec, labels, success):
     parts_spec: [(expected, mistakes, exercise name)]; labels: how to return them, for the
     message when the shape of the answer is wrong.
     """
-    try:
-        got = answer() if callable(answer) else answer
-    except NotImplementedError:
-        got = None
-    except Exception as exc:  # the student's code: one line, as every checker does
-        return _report(_raised(name, exc))
-    if got is None or got is Ellipsis:
-        return _report(_not_tried(name, "the answer is still None"))
+    got, early = _resolve_answer(answer, name)
+    if early is not None:
+        return _report(early)
     if not isinstance(got, (tuple, list)) or len(got) != len(parts_spec):
         return _report(Feedback(name, "failed", f"✗ {name}: return {len(parts_spec)} numbers, "
                                 f"{labels}; got {got!r}."))
@@ -315,14 +310,9 @@ DISCONNECTED_MISTAKES = [
 def check_disconnected(answer):
     """``answer``: a function returning the list of disconnected output indices (from 1)."""
     name = "disconnected outputs"
-    try:
-        got = answer() if callable(answer) else answer
-    except NotImplementedError:
-        got = None
-    except Exception as exc:  # the student's code: one line, as every checker does
-        return _report(_raised(name, exc))
-    if got is None or got is Ellipsis:
-        return _report(_not_tried(name, "the answer is still None"))
+    got, early = _resolve_answer(answer, name)
+    if early is not None:
+        return _report(early)
     if isinstance(got, (set, frozenset, tuple)):
         got = list(got)
     if not isinstance(got, list) or not all(isinstance(v, int) for v in got):

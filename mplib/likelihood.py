@@ -37,6 +37,14 @@ def bits_per_dim(nats: float, n: int) -> float:
     return float(nats) / (n * math.log(2))
 
 
+def _scoring_arguments(model, X, batch_size):
+    """The checks that :func:`nll` and :func:`nll_per_image` share: (flat X, batch_size, device)."""
+    if not hasattr(model, "log_prob"):
+        raise TypeError(f"model must have a log_prob method, got {type(model).__name__}")
+    batch_size = checks.integer(batch_size, "batch_size")
+    return _flatten_binary(X), batch_size, next(model.parameters()).device
+
+
 @torch.no_grad()
 def nll(model, X, *, batch_size: int = 100) -> dict:
     """Mean negative log-likelihood of binary X: {"nats": per image, "bits_per_dim": ...}.
@@ -44,11 +52,7 @@ def nll(model, X, *, batch_size: int = 100) -> dict:
     X is (N, n) or (N, 1, H, W) (flattened here); ``model.log_prob`` returns (N,) in nats.
     Batches of 100 keep NADE's (batch, n, d) activations under 200 MB on 784-pixel MNIST.
     """
-    if not hasattr(model, "log_prob"):
-        raise TypeError(f"model must have a log_prob method, got {type(model).__name__}")
-    batch_size = checks.integer(batch_size, "batch_size")
-    X = _flatten_binary(X)
-    device = next(model.parameters()).device
+    X, batch_size, device = _scoring_arguments(model, X, batch_size)
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
@@ -75,11 +79,7 @@ def nll_per_image(model, X, *, batch_size: int = 100) -> torch.Tensor:
     smaller than len(X). Two models scored on the same X give paired numbers: see
     :func:`paired_difference`.
     """
-    if not hasattr(model, "log_prob"):
-        raise TypeError(f"model must have a log_prob method, got {type(model).__name__}")
-    batch_size = checks.integer(batch_size, "batch_size")
-    X = _flatten_binary(X)
-    device = next(model.parameters()).device
+    X, batch_size, device = _scoring_arguments(model, X, batch_size)
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()

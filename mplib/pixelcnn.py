@@ -126,6 +126,11 @@ class _BinaryImageModel(nn.Module):
 
     image_size: tuple
 
+    def _set_sizes(self, channels, layers, image_size) -> tuple[int, int]:
+        """Check the constructor's sizes (both nets take the same ones); store image_size."""
+        self.image_size = _check_size(image_size)
+        return checks.integer(channels, "channels"), checks.integer(layers, "layers")
+
     def _as_image(self, x):
         if not torch.is_tensor(x):
             raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
@@ -168,9 +173,7 @@ class PixelCNN(_BinaryImageModel):
     def __init__(self, channels: int = 32, layers: int = 5, kernel_size: int = 3,
                  image_size=(8, 8)):
         super().__init__()
-        channels = checks.integer(channels, "channels")
-        layers = checks.integer(layers, "layers")
-        self.image_size = _check_size(image_size)
+        channels, layers = self._set_sizes(channels, layers, image_size)
         convs = [MaskedConv2d(1, channels, kernel_size, "A")]
         convs += [MaskedConv2d(channels, channels, kernel_size, "B") for _ in range(layers - 1)]
         self.convs = nn.ModuleList(convs)
@@ -218,9 +221,7 @@ class TwoStackPixelCNN(_BinaryImageModel):
     def __init__(self, channels: int = 32, layers: int = 5, kernel_size: int = 3,
                  image_size=(8, 8)):
         super().__init__()
-        channels = checks.integer(channels, "channels")
-        layers = checks.integer(layers, "layers")
-        self.image_size = _check_size(image_size)
+        channels, layers = self._set_sizes(channels, layers, image_size)
         self.v_in = VerticalConv(1, channels, kernel_size, first=True)
         self.h_in = HorizontalConv(1, channels, kernel_size, first=True)
         self.v_to_h_in = nn.Conv2d(channels, channels, 1)
