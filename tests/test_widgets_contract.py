@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from matplotlib.text import Text
 from widget_support import assert_main_slider_moves_the_picture, slider_values
 
 from mplib.plot import DPI
@@ -49,3 +50,48 @@ def test_a_widget_whose_slider_changes_nothing_fails():
 
     with pytest.raises(AssertionError, match="left the picture"):
         assert_main_slider_moves_the_picture(Still(), "still")
+
+
+def _texts_outside_the_figure(fig):
+    """What the figure's edge cuts, with how many pixels stick out: each axis (its drawn tick
+    labels and its label, as matplotlib lays them out) and every other visible text."""
+    fig.canvas.draw()
+    renderer, frame = fig.canvas.get_renderer(), fig.bbox
+    parts, on_axes = [], set()
+    for k, ax in enumerate(fig.axes):
+        if ax.get_visible() and ax.axison:  # ax.axis("off") draws neither axis
+            parts += [(f"axes {k} x axis", ax.xaxis), (f"axes {k} y axis", ax.yaxis)]
+        for axis in (ax.xaxis, ax.yaxis):  # their texts are judged with the axis
+            on_axes.update(id(t) for t in axis.findobj(Text))
+    parts += [(repr(t.get_text()), t) for t in fig.findobj(Text) if id(t) not in on_axes]
+    cut = []
+    for name, artist in parts:
+        if not artist.get_visible() or (isinstance(artist, Text) and not artist.get_text()):
+            continue
+        b = (artist.get_tightbbox(renderer) if not isinstance(artist, Text)
+             else artist.get_window_extent(renderer))
+        if b is None:
+            continue
+        out = max(frame.x0 - b.x0, b.x1 - frame.x1, frame.y0 - b.y0, b.y1 - frame.y1)
+        if out > 1:  # one pixel of anti-aliasing
+            cut.append(f"{name} by {out:.0f} px")
+    return cut
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_no_text_is_cut_by_the_figure_edge(name):
+    w = FACTORIES[name]()
+    cut = _texts_outside_the_figure(w.fig)
+    assert not cut, f"{name}: the figure's edge cuts " + ", ".join(cut)
+
+
+def test_a_label_outside_the_figure_is_found():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_ylabel("attention weight")
+    fig.subplots_adjust(left=0.01)
+    try:
+        assert [c for c in _texts_outside_the_figure(fig) if c.startswith("axes 0 y axis")]
+    finally:
+        plt.close(fig)

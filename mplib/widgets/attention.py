@@ -65,14 +65,14 @@ class AttentionWidget(FigureWidget):
             self.row = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="#d62728",
                                  linewidth=2)
             ax_map.add_patch(self.row)
-            fig.subplots_adjust(left=0.07, right=0.97, top=0.84, bottom=0.16, wspace=0.3)
+            fig.subplots_adjust(left=0.09, right=0.97, top=0.84, bottom=0.16, wspace=0.3)
             return
         self.im = ax_map.imshow(self.maps[0, 0], cmap="viridis", vmin=0, vmax=1)
         ax_map.set(xlabel="key position j", ylabel="query position i")
         self.row = Rectangle((-0.5, -0.5), n, 1, fill=False, edgecolor="#d62728", linewidth=2)
         ax_map.add_patch(self.row)
         fig.colorbar(self.im, ax=ax_map, fraction=0.046)
-        fig.subplots_adjust(left=0.07, right=0.95, top=0.88, bottom=0.16, wspace=0.25)
+        fig.subplots_adjust(left=0.09, right=0.95, top=0.88, bottom=0.16, wspace=0.25)
 
     def animated(self):
         return [*self.bars, self.im, self.row, self.ax_bar.title, self.ax_map.title]
