@@ -7,6 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8888
 NOTEBOOK_DIR ?= notebooks
 LAB_ARGS ?=
+NBGRADER_PANELS := $(addprefix @jupyter/nbgrader:,menu formgrader course-list assignment-list create-assignment)
 # Jupyter refuses to start as root unless told; containers often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -17,6 +18,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# nbgrader's course panels (formgrader, course and assignment lists, Create Assignment) need
+	# a course set-up and only distract a student in make lab; its Validate button stays.
+	# exercises/README.md tells a lecturer how to bring them back.
+	$(BIN)/jupyter labextension disable --level=sys_prefix $(NBGRADER_PANELS) > /dev/null
 	@touch $(STAMP)
 
 ## make lab: JupyterLab on notebooks/ (HOST=0.0.0.0 to listen beyond this machine)

@@ -178,6 +178,9 @@ def test_notebook_in_jupyterlab(browser, lab, path):
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                timeout=60_000)
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+        menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        assert "Run" in menus and "Nbgrader" not in menus, (
+            f"make lab should hide nbgrader's course menu; the menu bar holds {menus}")
         limit = run_limit(path.stem, measured_seconds())
         _run_all(page)
         deadline = time.time() + limit
