@@ -79,6 +79,9 @@ def seed(n: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(n)
 
 
+_seed_all = seed  # setup's argument is called seed, as in runtime.setup(seed=0), and hides it
+
+
 def fast_dev_run() -> int:
     """``MPLIB_FAST_DEV_RUN`` (default 0, off): when it is a positive number k, every training
     loop stops after k batches, like PyTorch Lightning's ``fast_dev_run``. It lets CI run full
@@ -140,6 +143,23 @@ def describe() -> str:
 def summary() -> None:
     """Print one line that every training cell starts with (see :func:`describe`)."""
     print(describe())
+
+
+def setup(seed: int = 0) -> None:
+    """Every notebook's first cell: the collection's plot style, one CPU thread
+    (:func:`prefer_one_thread`), Python, NumPy and PyTorch seeded with ``shift(seed)``
+    (:func:`seed`), and the :func:`summary` line.
+
+    It returns nothing, so that it can end a cell without printing; a notebook that draws from
+    a generator of its own asks :func:`seed` for one.
+    """
+    from . import plot  # here, not at the top: the rest of runtime does not need matplotlib
+
+    checks.integer(seed, "seed", minimum=0)
+    plot.style()
+    prefer_one_thread()
+    _seed_all(seed)
+    summary()
 
 
 class Timer:

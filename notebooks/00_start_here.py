@@ -68,8 +68,11 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## Modes and devices
 #
-# Every training cell starts with `runtime.summary()`, one line that says which device it
-# uses and in which mode it runs:
+# Every notebook's first cell calls `runtime.setup(seed=0)`: it sets the plot style, seeds
+# Python, NumPy and PyTorch, keeps PyTorch to one thread on a CPU (the models are small, and extra
+# threads only wait for each other) and prints `runtime.summary()`, one line that says which
+# device the notebook uses and in which mode it runs; every training cell prints it again.
+# The two modes:
 #
 # * **quick** (the default on a CPU): small data and few epochs, so each notebook runs top to
 #   bottom in about a minute on a laptop;
@@ -85,8 +88,7 @@ import torch
 
 from mplib import data, plot, runtime, train
 
-plot.style()
-runtime.summary()
+runtime.setup(seed=0)
 
 # %% [markdown]
 # `budget(quick=..., full=...)` picks the number that belongs to the current mode, and

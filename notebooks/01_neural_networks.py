@@ -52,9 +52,7 @@ from torch.testing import assert_close
 from mplib import data, exercises, models, perceptron, plot, runtime, train
 from mplib import exercises_ch1 as ch1
 
-plot.style()
-runtime.seed(0)
-runtime.prefer_one_thread()  # tiny models: one CPU thread is fastest, see its docstring
+runtime.setup(seed=0)
 
 # %% [markdown]
 # ## 1.1 Multi-layer perceptron

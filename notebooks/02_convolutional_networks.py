@@ -57,9 +57,7 @@ from mplib import conv, data, exercises, plot, runtime, train
 from mplib import exercises_ch2 as ch2
 from mplib.pooling import FIGURE7_INPUT
 
-plot.style()
-runtime.seed(0)
-runtime.prefer_one_thread()  # tiny models: one CPU thread is fastest, see its docstring
+runtime.setup(seed=0)
 
 # %% [markdown]
 # ## 2.1 Convolution

@@ -46,8 +46,7 @@ from mplib.conv import conv_matrix
 from mplib.pooling import FIGURE7_INPUT, figure7_pooling
 from mplib.unet import UNet, draw_unet
 
-plot.style()
-_ = runtime.seed(0)  # it returns the generator; the assignment keeps it out of the output
+runtime.setup(seed=0)
 
 # %% [markdown]
 # ## Semantic segmentation: downsample, then upsample
@@ -668,7 +667,6 @@ def one_cycle(opt, total_steps):
 runtime.summary()
 epochs = runtime.budget(quick=5, full=30)
 batch_size = 16
-runtime.prefer_one_thread()  # small convolutions: one CPU thread is fastest, see its docstring
 nets, histories = {}, {}
 for name, skips in (("U-net", True), ("no skips", False)):
     runtime.seed(0)

@@ -46,10 +46,7 @@ from torch import nn
 from mplib import exercises, plot, recurrent, rnn_gradients, runtime, sequences, train
 from mplib import exercises_ch4 as ch4
 
-plot.style()
-runtime.summary()
-runtime.prefer_one_thread()  # tiny matrices, sequential steps: see its docstring
-_ = runtime.seed(0)
+runtime.setup(seed=0)
 
 # %% [markdown]
 # ## Shapes of sequence problems

@@ -62,9 +62,7 @@ from mplib import (data, disentanglement, exercises, gaussian, likelihood, likel
                    runtime, sprites, train, vae)
 from mplib import exercises_ch5 as ch5
 
-plot.style()
-runtime.summary()
-runtime.prefer_one_thread()  # small models: one CPU thread is fastest, see its docstring
+runtime.setup(seed=0)
 
 # %% [markdown]
 # The notes' Figure 14, the autoencoder architecture: the encoder narrows $x$ down to the code

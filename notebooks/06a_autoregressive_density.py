@@ -59,10 +59,8 @@ from mplib.likelihood import (PUBLISHED_MNIST, bits_per_dim, fit_baseline, make_
 from mplib.masked import (MaskedLinear, connectivity, effective_parameters, figure_15_degrees,
                           made_degrees, made_masks, unconditioned_outputs)
 
-plot.style()
-runtime.summary()
-g = runtime.seed(0)
-runtime.prefer_one_thread()  # tiny models: one CPU thread is fastest, see its docstring
+runtime.setup(seed=0)
+g = runtime.seed(0)  # the generator the small demos below draw from
 
 # %% [markdown]
 # ## 6 Autoregressive models: the chain rule

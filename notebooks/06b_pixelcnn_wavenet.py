@@ -50,9 +50,7 @@ from mplib import data, exercises, likelihood, plot, runtime, train
 from mplib import exercises_ch6b as ch6b
 from mplib import pixelcnn, wavenet
 
-plot.style()
-runtime.summary()
-runtime.prefer_one_thread()  # small models: one CPU thread is fastest, see its docstring
+runtime.setup(seed=0)
 
 # %% [markdown]
 # ## 6.4 Generating images

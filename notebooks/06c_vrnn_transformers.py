@@ -52,9 +52,7 @@ from mplib import data, exercises, gaussian, likelihood, likelihood_summary, plo
 from mplib import exercises_ch6c as ch6c
 from mplib import transformer, vrnn
 
-plot.style()
-runtime.summary()
-runtime.prefer_one_thread()  # small models: one CPU thread is fastest, see its docstring
+runtime.setup(seed=0)
 
 # %% [markdown]
 # ## 6.6 Variational RNN

@@ -94,6 +94,35 @@ def test_prefer_one_thread_on_cpu(monkeypatch):
         torch.set_num_threads(before)
 
 
+def test_setup_styles_seeds_limits_threads_and_prints_the_summary(capsys, monkeypatch):
+    import matplotlib as mpl
+
+    from mplib import plot
+
+    monkeypatch.setenv("MPLIB_MODE", "quick")
+    monkeypatch.setattr(runtime, "device", lambda: torch.device("cpu"))
+    before_threads, before_rc = torch.get_num_threads(), mpl.rcParams.copy()
+    try:
+        mpl.rcdefaults()
+        assert runtime.setup(seed=5) is None  # ends a cell without printing a generator
+        after_setup = torch.rand(3)
+        runtime.seed(5)
+        assert torch.equal(after_setup, torch.rand(3))
+        assert torch.get_num_threads() == 1
+        styled = mpl.RcParams(plot.STYLE)  # validated, e.g. a tuple stored as a list
+        assert all(mpl.rcParams[k] == styled[k] for k in plot.STYLE)
+        assert capsys.readouterr().out == runtime.describe() + "\n"
+    finally:
+        torch.set_num_threads(before_threads)
+        mpl.rcParams.update(before_rc)
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (0.0, TypeError), (None, TypeError)])
+def test_setup_names_a_bad_seed(bad, error):
+    with pytest.raises(error, match="^seed must be an integer"):
+        runtime.setup(seed=bad)
+
+
 def test_seed_offset_shifts_every_seed(monkeypatch):
     monkeypatch.delenv("MPLIB_SEED_OFFSET", raising=False)
     assert runtime.seed_offset() == 0 and runtime.shift(3) == 3
