@@ -28,8 +28,9 @@ PROBE = ("import resource as _r; _u = _r.getrusage(_r.RUSAGE_SELF); "
 
 def run(nb, workdir: Path, timeout: int = 600) -> dict:
     """Execute ``nb`` in place in a fresh kernel; return wall time, kernel CPU and peak memory."""
+    # No per-cell timestamps: they would change every stored notebook on every run.
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            store_widget_state=False,
+                            store_widget_state=False, record_timing=False,
                             resources={"metadata": {"path": str(workdir)}})
     # A last cell, removed afterwards, reads the kernel's own peak memory and CPU time.
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
@@ -43,14 +44,33 @@ def run(nb, workdir: Path, timeout: int = 600) -> dict:
     return {"wall_s": seconds, "kernel_cpu_s": float(cpu), "peak_mb": int(peak_kb) / 1024}
 
 
+def keep_ids(nb, old) -> None:
+    """Give every cell of ``nb`` the id of a cell with the same type and source in ``old`` (the
+    notebook it replaces), in order; new or edited cells keep their fresh ids.
+
+    jupytext gives new random ids on every read, so without this each re-execution would
+    rewrite every cell's id and bury the real change in the diff.
+    """
+    free = {}
+    for cell in old.cells:
+        if "id" in cell:
+            free.setdefault((cell.cell_type, cell.source), []).append(cell.id)
+    for cell in nb.cells:
+        ids = free.get((cell.cell_type, cell.source))
+        if ids:
+            cell.id = ids.pop(0)
+
+
 def build(py: Path, timeout: int = 600) -> dict:
     """Execute the twin of ``py`` into NN_name.ipynb; return wall time, kernel CPU and memory."""
     nb = jupytext.read(py)
+    out = py.with_suffix(".ipynb")
+    if out.exists():
+        keep_ids(nb, nbformat.read(out, as_version=4))
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     metrics = run(nb, py.parent, timeout)
     nb.metadata.pop("widgets", None)
-    out = py.with_suffix(".ipynb")
     nbformat.write(nb, out)
     # Re-write the twin from the notebook so both carry the same header (kernelspec, formats).
     jupytext.write(nbformat.read(out, as_version=4), py, fmt="py:percent")
