@@ -962,7 +962,7 @@ fig.tight_layout()
 # %% [markdown]
 # **Widget: receptive field.** Choose a stack of up to four layers (kernel `k`, stride `s`,
 # dilation `d`, optional max pooling after each) and the output unit with the sliders
-# "output row" and "output column" (they span the stack's output map, so their maximum
+# "unit row" and "unit col" (they span the stack's output map, so their maximum
 # changes with the stack). The first panel counts the paths from each input
 # pixel to the unit (the input gradient when every kernel is all ones); the green box of size
 # $r$ comes from the recurrence (dilation and large strides leave holes inside it). The others show the **effective** receptive field, the magnitude of

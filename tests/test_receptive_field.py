@@ -148,7 +148,7 @@ def test_widget_updates_and_reports_bad_settings():
     w = ReceptiveFieldWidget(trained=_cnn(), untrained=_cnn(), images=images)
     row, column = w.controls["row"], w.controls["column"]
     assert type(row).__name__ == type(column).__name__ == "IntSlider"
-    assert (row.description, column.description) == ("output row", "output column")
+    assert (row.description, column.description) == ("unit row", "unit col")
     assert row.max == column.max == 3                         # 28 -> 24 -> 12 -> 8 -> 4
     labels = set()
     for value in range(row.max + 1):                          # every step moves the unit

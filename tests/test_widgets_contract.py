@@ -95,3 +95,41 @@ def test_a_label_outside_the_figure_is_found():
         assert [c for c in _texts_outside_the_figure(fig) if c.startswith("axes 0 y axis")]
     finally:
         plt.close(fig)
+
+
+def _clipped_labels(w, px_per_char=8):
+    """Labels of ``w``'s controls that a fixed description width is too narrow for (about
+    8 px a character in JupyterLab's 13 px font), which the browser shows as "outp...".
+    ``None``, ``""`` and ``"initial"`` widths show the label in full."""
+    clipped = []
+    for name, control in w.controls.items():
+        width = getattr(getattr(control, "style", None), "description_width", "")
+        if control.description and width.endswith("px"):
+            if len(control.description) * px_per_char > float(width[:-2]):
+                clipped.append(f"{name} ({control.description!r} in {width})")
+    return clipped
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_no_control_label_is_cut_short(name):
+    clipped = _clipped_labels(FACTORIES[name]())
+    assert not clipped, f"{name}: labels cut short: " + ", ".join(clipped)
+
+
+def test_a_label_too_long_for_its_width_is_found():
+    import ipywidgets as widgets
+
+    from mplib.widgets import FigureWidget
+
+    class Dense(FigureWidget):
+        def __init__(self):
+            super().__init__({"row": widgets.IntSlider(description="output row"),
+                              "k": widgets.IntSlider(description="k1")}, label_width="48px")
+
+        def build(self, fig):
+            self.ax = fig.add_subplot()
+
+        def draw(self, row, k):
+            self.ax.set_title(f"{row} {k}")
+
+    assert _clipped_labels(Dense()) == ["row ('output row' in 48px)"]

@@ -1,5 +1,6 @@
 """The widget pattern, tested headlessly: set a control's value, see the picture change."""
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 
@@ -108,6 +109,9 @@ def test_label_width_is_an_option():
     assert Minimal({"k": _slider()}).controls["k"].style.description_width == "initial"
     w = Minimal({"k": _slider()}, label_width="48px")
     assert w.controls["k"].style.description_width == "48px"
+    own = widgets.IntSlider(description="output row", style={"description_width": "initial"})
+    assert Minimal({"k": _slider(), "row": own}, label_width="48px").controls[
+        "row"].style.description_width == "initial"  # a control's own width is kept
     with pytest.raises(TypeError, match="label_width"):
         Minimal({"k": _slider()}, label_width=48)
     with pytest.raises(ValueError, match="label_width"):

@@ -46,7 +46,8 @@ class InterpolationWidget(FigureWidget):
             "start": widgets.Dropdown(options=classes, value=start, description="from class"),
             "end": widgets.Dropdown(options=classes, value=end, description="to class"),
             "method": widgets.ToggleButtons(options=list(METHODS), value="linear",
-                                            description="path"),
+                                            description="path",
+                                            style={"button_width": "80px"}),  # one row
         }, figsize=(9, 4.2))
 
     def build(self, fig):

@@ -1,6 +1,6 @@
 """Receptive-field widget (§2.2): theoretical and effective receptive field of an output unit.
 
-Controls: the output unit (integer sliders "output row" and "output column" over the stack's
+Controls: the output unit (integer sliders "unit row" and "unit col" over the stack's
 output map; their maximum follows the stack), a seed for the random weights, the number of
 layers and, per layer, kernel k, stride s, dilation d and an optional max pooling.
 View, on the input grid: (1) how many paths lead from each input pixel to the unit (the
@@ -49,10 +49,12 @@ class ReceptiveFieldWidget(FigureWidget):
         # set, a clamped value must not start a second redraw.
         self._syncing = False
         controls = {
-            "row": widgets.IntSlider(value=1, min=0, max=3, description="output row"),
+            "row": widgets.IntSlider(value=1, min=0, max=3, description="unit row",
+                                     style={"description_width": "initial"}),
             "seed": widgets.IntSlider(value=0, min=0, max=9, description="seed"),
             "layers": widgets.IntSlider(value=2, min=1, max=MAX_LAYERS, description="layers"),
-            "column": widgets.IntSlider(value=2, min=0, max=3, description="output column"),
+            "column": widgets.IntSlider(value=2, min=0, max=3, description="unit col",
+                                        style={"description_width": "initial"}),
         }
         for ell in range(1, MAX_LAYERS + 1):
             first = ell <= 2

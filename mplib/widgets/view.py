@@ -25,10 +25,11 @@ The contract every demo follows
    (a Play button, a "resample" button) are passed as ``extra``: they sit in their own row
    below the grid of controls. Nobody edits ``box.children`` by hand.
 4. **Labels.** Control labels are shown in full (``label_width="initial"``) unless the demo
-   asks for a fixed width (``label_width="48px"``) to line up a dense grid. No control is
-   wider than its grid cell (``max_width="100%"``, ``min_width="0"``, unless the demo set
-   them): ipywidgets' fixed 300 px menus and sliders would otherwise run over the next
-   control's label in a narrow notebook (1280 px with the file browser open).
+   asks for a fixed width (``label_width="48px"``) to line up a dense grid; a control whose
+   ``style.description_width`` is already set keeps it (a long label in such a grid). No
+   control is wider than its grid cell (``max_width="100%"``, ``min_width="0"``, unless the
+   demo set them): ipywidgets' fixed 300 px menus and sliders would otherwise run over the
+   next control's label in a narrow notebook (1280 px with the file browser open).
 5. **One resolution.** Every widget renders at :data:`mplib.plot.DPI`; a demo chooses its
    size with ``figsize`` only.
 6. **Compute elsewhere.** A widget module holds only the view; the functions it calls live
@@ -138,9 +139,11 @@ class FigureWidget:
         self._artists: list = []
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-            if hasattr(getattr(control, "style", None), "description_width"):
-                # "initial": labels in full, not "degree se..."
-                control.style.description_width = label_width
+            style = getattr(control, "style", None)
+            if hasattr(style, "description_width") and not style.description_width:
+                # "initial": labels in full, not "degree se..."; a control that sets its own
+                # width keeps it (a long label in a grid of short ones)
+                style.description_width = label_width
             # never wider than the grid cell, so it cannot cover its neighbour's label; it may
             # shrink below ipywidgets' fixed width (the menu or the slider track gives way)
             if control.layout.max_width is None:
