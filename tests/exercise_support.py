@@ -31,6 +31,18 @@ def run(check, answer, capsys):
     return fb, out
 
 
+def rejects_each(check, wrong_answers, capsys) -> list[str]:
+    """Each (answer, mistake) pair fails with that named mistake and a hint; the printed
+    feedback of each, for checks of their own."""
+    outs = []
+    for answer, mistake in wrong_answers:
+        fb, out = run(check, answer, capsys)
+        assert not fb.passed and fb.mistake == mistake, (mistake, out)
+        assert "Hint:" in out, (mistake, out)
+        outs.append(out)
+    return outs
+
+
 def exercises_by_section(stem: str) -> list[tuple[str | None, str | None]]:
     """(section, kind) of every solution cell of notebooks/<stem>.py, in order: the last
     "## N.M" heading above it and the last "**Your turn (kind)" prompt."""
